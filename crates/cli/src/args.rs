@@ -1,0 +1,101 @@
+//! Command-line flags, parsed into plain structs that do no I/O.
+
+use clap::{Args, Parser, Subcommand};
+use forklab_lab::spawn_cost::Method;
+use std::path::PathBuf;
+
+/// Linux process creation you can run, measure and trust.
+#[derive(Debug, Parser)]
+#[command(
+    name = "forklab",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Time spawn+wait per strategy as the parent grows (the HotOS 2019 "fork() in the road"
+    /// figure, on this machine)
+    SpawnCost(SpawnCostArgs),
+    /// Replace this process with `/bin/cat FILE` (the article's execve_cat: same pid, no fork)
+    Cat(CatArgs),
+}
+
+/// `forklab spawn-cost`.
+#[derive(Debug, Args)]
+pub(crate) struct SpawnCostArgs {
+    /// Strategies to compare, interleaved: auto, fork-exec, vfork-exec, posix-spawn, clone3,
+    /// std (std::process::Command)
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "auto,fork-exec,vfork-exec,posix-spawn,clone3,std"
+    )]
+    pub strategy: Vec<Method>,
+    /// Parent resident sizes in MiB; the parent dirties that much memory before measuring
+    #[arg(long, value_delimiter = ',', default_value = "0,64,256,1024", value_parser = parse_mib, allow_hyphen_values = true)]
+    pub parent_mib: Vec<u64>,
+    /// Spawns per strategy and size
+    #[arg(short, default_value_t = 200, value_parser = parse_count, allow_hyphen_values = true)]
+    pub n: usize,
+    /// The program to spawn (no arguments)
+    #[arg(long, default_value = "/bin/true")]
+    pub program: PathBuf,
+    /// Print one JSON document instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `forklab cat`.
+#[derive(Debug, Args)]
+pub(crate) struct CatArgs {
+    /// The file cat prints. cat runs with an empty environment, as the article's
+    /// `execve(path, argv, 0)` does
+    pub file: PathBuf,
+}
+
+/// A size in MiB: a non-negative integer.
+pub(crate) fn parse_mib(s: &str) -> Result<u64, String> {
+    if s.trim_start().starts_with('-') {
+        return Err(format!("sizes cannot be negative: {s}"));
+    }
+    s.trim()
+        .parse()
+        .map_err(|_| format!("not a size in MiB: {s:?}"))
+}
+
+/// A count of at least 1.
+pub(crate) fn parse_count(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<i64>() {
+        Ok(n) if n >= 1 => usize::try_from(n).map_err(|_| format!("too large: {s}")),
+        Ok(n) => Err(format!("must be at least 1, got {n}")),
+        Err(_) => Err(format!("not a number: {s:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_sizes() {
+        assert_eq!(parse_count("10"), Ok(10));
+        assert!(parse_count("0").unwrap_err().contains("at least 1"));
+        assert!(parse_count("-5").unwrap_err().contains("at least 1"));
+        assert!(parse_count("abc").unwrap_err().contains("not a number"));
+        assert_eq!(parse_mib("1024"), Ok(1024));
+        assert!(parse_mib("-1").unwrap_err().contains("negative"));
+    }
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,16 @@
+//! `forklab cat FILE`: the article's `execve_cat`. This process becomes `/bin/cat FILE`: same
+//! pid, no fork, and nothing of forklab runs afterwards. The environment is empty, as in the
+//! article's `execve(path, argv, 0)`.
+
+use crate::Outcome;
+use crate::args::CatArgs;
+
+const CAT: &str = "/bin/cat";
+
+pub(crate) fn run(args: CatArgs) -> anyhow::Result<Outcome> {
+    let error = forklab_spawn::Command::new(CAT)
+        .arg(&args.file)
+        .env_clear()
+        .exec();
+    Err(error.into())
+}

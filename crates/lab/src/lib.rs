@@ -1,0 +1,24 @@
+//! forklab's experiments. Each one measures something the article claims, on this machine,
+//! and returns a plain serde value; rendering (tables, JSON, the HTML report) is the caller's.
+//!
+//! - [`spawn_cost`]: how long a spawn+wait takes per strategy as the parent grows
+//!   (Figure 1 of "A fork() in the road", HotOS 2019).
+//!
+//! ```no_run
+//! use forklab_lab::spawn_cost::{self, Method, Options};
+//!
+//! let options = Options { n: 50, parent_mib: vec![0], ..Options::default() };
+//! let report = spawn_cost::run(&options, &mut |_| {})?;
+//! for cell in &report.results {
+//!     println!("{} at {} MiB: {:.0} µs", cell.strategy, cell.parent_mib, cell.median_us);
+//! }
+//! # Ok::<(), spawn_cost::Error>(())
+//! ```
+//!
+//! Experiments never print: progress goes through a callback.
+#![deny(missing_docs)]
+
+pub mod ballast;
+pub mod spawn_cost;
+pub mod stats;
+pub mod system;

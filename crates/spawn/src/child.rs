@@ -1,0 +1,134 @@
+//! A running (or finished) child process.
+//!
+//! A `Child` never signals a pid that may have been reused: once it has reaped the child it
+//! remembers the status and sends nothing more, and before that it signals through the pidfd
+//! when the kernel gave one (a pidfd names one process, never its successor).
+
+use crate::{Pid, Strategy, WaitStatus, sys};
+use std::io::{self, PipeReader, PipeWriter, Read};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+/// A child created by [`crate::Command::spawn`]. Dropping it neither waits nor kills.
+#[derive(Debug)]
+pub struct Child {
+    pid: Pid,
+    pidfd: Option<OwnedFd>,
+    strategy: Strategy,
+    status: Option<WaitStatus>,
+    /// Our end of the child's stdin, when it was [`crate::Stdio::Piped`].
+    pub stdin: Option<PipeWriter>,
+    /// Our end of the child's stdout, when piped.
+    pub stdout: Option<PipeReader>,
+    /// Our end of the child's stderr, when piped.
+    pub stderr: Option<PipeReader>,
+}
+
+/// What [`crate::Command::output`] collects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Output {
+    /// How the child ended.
+    pub status: WaitStatus,
+    /// Everything it wrote to stdout (if captured).
+    pub stdout: Vec<u8>,
+    /// Everything it wrote to stderr (if captured).
+    pub stderr: Vec<u8>,
+}
+
+impl Child {
+    pub(crate) fn new(
+        pid: libc::pid_t,
+        pidfd: Option<OwnedFd>,
+        strategy: Strategy,
+        stdin: Option<PipeWriter>,
+        stdout: Option<PipeReader>,
+        stderr: Option<PipeReader>,
+    ) -> Child {
+        let pid = Pid::new(pid).expect("the kernel returned a positive pid");
+        Child {
+            pid,
+            pidfd,
+            strategy,
+            status: None,
+            stdin,
+            stdout,
+            stderr,
+        }
+    }
+
+    /// The child's process ID.
+    pub fn id(&self) -> Pid {
+        self.pid
+    }
+
+    /// The child's pidfd, when the kernel provides them (Linux 5.3+).
+    pub fn pidfd(&self) -> Option<BorrowedFd<'_>> {
+        self.pidfd.as_ref().map(AsFd::as_fd)
+    }
+
+    /// The strategy that actually created the child (never `Auto`).
+    pub fn strategy(&self) -> Strategy {
+        self.strategy
+    }
+
+    /// Waits for the child to end (closing its stdin first, so it sees end-of-file).
+    pub fn wait(&mut self) -> io::Result<WaitStatus> {
+        drop(self.stdin.take());
+        if let Some(status) = self.status {
+            return Ok(status);
+        }
+        let status = sys::wait::wait(self.pid.as_raw(), false)?.expect("blocking wait");
+        self.status = Some(status);
+        Ok(status)
+    }
+
+    /// The status if the child has ended, without blocking.
+    pub fn try_wait(&mut self) -> io::Result<Option<WaitStatus>> {
+        if self.status.is_none() {
+            self.status = sys::wait::wait(self.pid.as_raw(), true)?;
+        }
+        Ok(self.status)
+    }
+
+    /// Sends `signal`. Does nothing once the child has been reaped (its pid may belong to
+    /// someone else by then); a child that has exited but is not yet reaped is no error.
+    pub fn kill(&mut self, signal: crate::Signal) -> io::Result<()> {
+        if self.status.is_some() {
+            return Ok(());
+        }
+        let sent = match &self.pidfd {
+            Some(fd) => sys::wait::pidfd_send_signal(fd.as_fd(), signal.as_raw()),
+            None => sys::wait::kill(self.pid.as_raw(), signal.as_raw()),
+        };
+        match sent {
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Reads the captured output streams to their ends and waits.
+    pub fn wait_with_output(mut self) -> io::Result<Output> {
+        drop(self.stdin.take());
+        let stderr = self.stderr.take().map(|mut pipe| {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                pipe.read_to_end(&mut buf).map(|_| buf)
+            })
+        });
+        let mut stdout = Vec::new();
+        if let Some(pipe) = &mut self.stdout {
+            pipe.read_to_end(&mut stdout)?;
+        }
+        let stderr = match stderr {
+            Some(reader) => reader
+                .join()
+                .map_err(|_| io::Error::other("stderr reader panicked"))??,
+            None => Vec::new(),
+        };
+        let status = self.wait()?;
+        Ok(Output {
+            status,
+            stdout,
+            stderr,
+        })
+    }
+}

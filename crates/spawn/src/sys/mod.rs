@@ -1,0 +1,66 @@
+//! The only place in `forklab-spawn` with `unsafe` code: thin wrappers over the Linux system
+//! calls the library needs, one file per syscall family.
+//!
+//! What each file provides:
+//! - `child`: [`child::ChildPlan`], everything a child needs between fork and exec, prepared
+//!   by the parent, and [`child::run`], the async-signal-safe code that applies it and execs.
+//! - `fork`: `fork(2)` itself (checked and unchecked) and the fork+exec strategy.
+//! - `clone`: glibc's `clone(2)` with `CLONE_VM|CLONE_VFORK` on a private stack.
+//! - `clone3`: the raw `clone3(2)` system call with a child stack (an assembly trampoline,
+//!   because no libc exports it) and `CLONE_PIDFD|CLONE_CLEAR_SIGHAND`.
+//! - `posix_spawn`: glibc's `posix_spawn(3)` with file actions and attributes.
+//! - `stack`: the guarded, per-thread cached stack the VM-sharing children run on.
+//! - `signal`: blocking every signal around a VM-sharing clone, signal names.
+//! - `fd`: `pipe2`, `open`, `fcntl` duplications, reading the child's failure report.
+//! - `wait`: `waitid(2)`, `pidfd_open(2)`, `pidfd_send_signal(2)`, `kill(2)`.
+//! - `exec`: replacing the current process (the exec family).
+//! - `ids`: user and group identity checks.
+//!
+//! Every `unsafe` block carries a `// SAFETY:` comment saying why it holds. Code that runs in
+//! a child before exec calls only async-signal-safe functions: no allocation, no locks, no
+//! panics (it is compiled so that nothing it calls can unwind).
+
+pub(crate) mod child;
+pub(crate) mod clone;
+pub(crate) mod clone3;
+pub(crate) mod exec;
+pub(crate) mod fd;
+pub(crate) mod fork;
+pub(crate) mod ids;
+pub(crate) mod posix_spawn;
+pub(crate) mod signal;
+pub(crate) mod stack;
+pub(crate) mod wait;
+
+use std::io;
+
+/// Turns the C convention "-1 and errno" into an `io::Result` (the `syscall!` helper of mio).
+pub(crate) fn cvt<T: IsMinusOne>(ret: T) -> io::Result<T> {
+    if ret.is_minus_one() {
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// Retries a call that failed with `EINTR`.
+pub(crate) fn cvt_retry<T: IsMinusOne>(mut call: impl FnMut() -> T) -> io::Result<T> {
+    loop {
+        match cvt(call()) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            other => return other,
+        }
+    }
+}
+
+/// Return types of C calls that signal failure with `-1`.
+pub(crate) trait IsMinusOne {
+    fn is_minus_one(&self) -> bool;
+}
+
+macro_rules! impl_is_minus_one {
+    ($($t:ident)*) => ($(impl IsMinusOne for $t {
+        fn is_minus_one(&self) -> bool { *self == -1 }
+    })*)
+}
+impl_is_minus_one! { i32 i64 isize }

@@ -1,0 +1,120 @@
+//! glibc's `posix_spawn(3)` / `posix_spawnp(3)`: file actions for the descriptor moves and the
+//! working directory (`posix_spawn_file_actions_addchdir_np`, glibc 2.29), attributes for the
+//! process group, session, signal defaults and mask. glibc implements it with a
+//! `CLONE_VM|CLONE_VFORK` clone of its own; what it cannot do (credentials, rlimits, cgroups)
+//! the caller must not ask of it.
+
+use super::child::FdMove;
+use libc::{c_char, posix_spawn_file_actions_t, posix_spawnattr_t, sigset_t};
+use std::io;
+
+/// What a `posix_spawn` call is asked to do.
+pub(crate) struct SpawnRequest<'a> {
+    pub path: *const c_char,
+    /// `posix_spawnp`: search the caller's `PATH`.
+    pub search: bool,
+    pub argv: *const *const c_char,
+    pub envp: *const *const c_char,
+    pub fds: &'a [FdMove],
+    /// Nul-terminated or null.
+    pub cwd: *const c_char,
+    pub setsid: bool,
+    pub pgroup: Option<libc::pid_t>,
+    /// Signals to reset to `SIG_DFL` (`POSIX_SPAWN_SETSIGDEF`).
+    pub sigdefault: sigset_t,
+    pub mask: Option<sigset_t>,
+}
+
+struct Actions(posix_spawn_file_actions_t);
+
+impl Drop for Actions {
+    fn drop(&mut self) {
+        // SAFETY: initialised in `spawn` before this value was created.
+        unsafe { libc::posix_spawn_file_actions_destroy(&mut self.0) };
+    }
+}
+
+struct Attr(posix_spawnattr_t);
+
+impl Drop for Attr {
+    fn drop(&mut self) {
+        // SAFETY: initialised in `spawn` before this value was created.
+        unsafe { libc::posix_spawnattr_destroy(&mut self.0) };
+    }
+}
+
+fn check(ret: libc::c_int) -> io::Result<()> {
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::from_raw_os_error(ret))
+    }
+}
+
+/// Spawns; the error is the one glibc reports (from the child's failed exec, too).
+pub(crate) fn spawn(req: &SpawnRequest<'_>) -> io::Result<libc::pid_t> {
+    let actions = file_actions(req)?;
+    let attr = attributes(req)?;
+    let mut pid: libc::pid_t = 0;
+    let call = if req.search {
+        libc::posix_spawnp
+    } else {
+        libc::posix_spawn
+    };
+    // SAFETY: every pointer is valid and nul-terminated as the parent prepared; the
+    // actions and attributes are initialised.
+    let ret = unsafe {
+        call(
+            &mut pid,
+            req.path,
+            &actions.0,
+            &attr.0,
+            req.argv.cast(),
+            req.envp.cast(),
+        )
+    };
+    check(ret)?;
+    Ok(pid)
+}
+
+fn file_actions(req: &SpawnRequest<'_>) -> io::Result<Actions> {
+    // SAFETY: zeroed storage is initialised by posix_spawn_file_actions_init right away.
+    let mut actions = Actions(unsafe { std::mem::zeroed() });
+    // SAFETY: initialising the storage above.
+    check(unsafe { libc::posix_spawn_file_actions_init(&mut actions.0) })?;
+    for m in req.fds {
+        // SAFETY: initialised actions; glibc >= 2.29 clears FD_CLOEXEC when src == dst.
+        check(unsafe { libc::posix_spawn_file_actions_adddup2(&mut actions.0, m.src, m.dst) })?;
+    }
+    if !req.cwd.is_null() {
+        // SAFETY: initialised actions and a nul-terminated path that outlives the spawn.
+        check(unsafe { libc::posix_spawn_file_actions_addchdir_np(&mut actions.0, req.cwd) })?;
+    }
+    Ok(actions)
+}
+
+fn attributes(req: &SpawnRequest<'_>) -> io::Result<Attr> {
+    // SAFETY: zeroed storage is initialised by posix_spawnattr_init right away.
+    let mut attr = Attr(unsafe { std::mem::zeroed() });
+    // SAFETY: initialising the storage above.
+    check(unsafe { libc::posix_spawnattr_init(&mut attr.0) })?;
+    let mut flags = libc::POSIX_SPAWN_SETSIGDEF;
+    // SAFETY: initialised attributes and a valid set (copied by glibc).
+    check(unsafe { libc::posix_spawnattr_setsigdefault(&mut attr.0, &req.sigdefault) })?;
+    if let Some(mask) = &req.mask {
+        flags |= libc::POSIX_SPAWN_SETSIGMASK;
+        // SAFETY: as above.
+        check(unsafe { libc::posix_spawnattr_setsigmask(&mut attr.0, mask) })?;
+    }
+    if let Some(pgroup) = req.pgroup {
+        flags |= libc::POSIX_SPAWN_SETPGROUP;
+        // SAFETY: initialised attributes.
+        check(unsafe { libc::posix_spawnattr_setpgroup(&mut attr.0, pgroup) })?;
+    }
+    if req.setsid {
+        flags |= libc::POSIX_SPAWN_SETSID as libc::c_int;
+    }
+    // SAFETY: initialised attributes; the flags are ones glibc knows.
+    check(unsafe { libc::posix_spawnattr_setflags(&mut attr.0, flags as libc::c_short) })?;
+    Ok(attr)
+}

@@ -1,0 +1,65 @@
+//! Waiting for and signalling a child: `waitid(2)`, `pidfd_open(2)`, `pidfd_send_signal(2)`,
+//! `kill(2)`.
+
+use super::{cvt, cvt_retry};
+use crate::status::WaitStatus;
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+
+/// `waitid(P_PID, pid, WEXITED [| WNOHANG])`. `Ok(None)` when `nohang` and still running.
+///
+/// Waiting by pid is race-free for our own unreaped child: its pid cannot be reused before we
+/// reap it.
+pub(crate) fn wait(pid: libc::pid_t, nohang: bool) -> io::Result<Option<WaitStatus>> {
+    let flags = libc::WEXITED | if nohang { libc::WNOHANG } else { 0 };
+    // SAFETY: siginfo_t is plain data; waitid fills it.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    cvt_retry(|| {
+        // SAFETY: `info` is a valid siginfo_t for the kernel to fill.
+        unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) }
+    })?;
+    // SAFETY: after a successful waitid these union fields are the CLD_* ones.
+    let (child, status) = unsafe { (info.si_pid(), info.si_status()) };
+    if child == 0 {
+        return Ok(None);
+    }
+    Ok(Some(WaitStatus::from_siginfo(info.si_code, status)))
+}
+
+/// `waitpid(pid, &status, 0)` returning the raw status word, for callers that want it.
+pub(crate) fn waitpid_raw(pid: libc::pid_t) -> io::Result<i32> {
+    let mut status = 0;
+    // SAFETY: `status` is a valid int to fill.
+    cvt_retry(|| unsafe { libc::waitpid(pid, &mut status, 0) })?;
+    Ok(status)
+}
+
+/// `pidfd_open(pid, 0)` (Linux 5.3): a descriptor that names this process and no other.
+pub(crate) fn pidfd_open(pid: libc::pid_t) -> io::Result<OwnedFd> {
+    // SAFETY: a plain system call with integer arguments.
+    let fd = cvt(unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) })?;
+    // SAFETY: the kernel returned a new descriptor that nothing else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
+}
+
+/// `pidfd_send_signal(fd, sig, NULL, 0)` (Linux 5.1).
+pub(crate) fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: i32) -> io::Result<()> {
+    // SAFETY: a valid descriptor, a null siginfo (the kernel fills in a kill()-like one).
+    cvt(unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd.as_raw_fd(),
+            sig,
+            0usize,
+            0,
+        )
+    })?;
+    Ok(())
+}
+
+/// `kill(pid, sig)`.
+pub(crate) fn kill(pid: libc::pid_t, sig: i32) -> io::Result<()> {
+    // SAFETY: a plain system call with integer arguments.
+    cvt(unsafe { libc::kill(pid, sig) })?;
+    Ok(())
+}
