@@ -37,3 +37,31 @@ pub fn thread_count() -> io::Result<u64> {
     let links = std::fs::metadata("/proc/self/task")?.nlink();
     Ok(links.saturating_sub(2))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fork_is_refused_in_a_multi_threaded_process() {
+        // The test harness runs this on its own thread, beside the main thread.
+        let other = std::thread::spawn(|| std::thread::sleep(std::time::Duration::from_secs(1)));
+        let err = fork().unwrap_err();
+        assert!(
+            err.to_string()
+                .starts_with("fork refused: this process has"),
+            "{err}"
+        );
+        other.join().unwrap();
+    }
+
+    #[test]
+    fn thread_count_sees_new_threads() {
+        let before = thread_count().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel::<()>();
+        let other = std::thread::spawn(move || rx.recv());
+        assert!(thread_count().unwrap() > before.min(1));
+        tx.send(()).unwrap();
+        other.join().unwrap().unwrap();
+    }
+}

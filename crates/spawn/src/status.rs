@@ -81,3 +81,40 @@ impl fmt::Display for WaitStatus {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displays_like_the_shell_reports_it() {
+        assert_eq!(WaitStatus::Exited(0).to_string(), "exit 0");
+        assert_eq!(WaitStatus::Exited(127).to_string(), "exit 127");
+        let killed = WaitStatus::Signaled {
+            signal: Signal::KILL,
+            core_dumped: false,
+        };
+        assert_eq!(killed.to_string(), "signal 9 (SIGKILL)");
+        let dumped = WaitStatus::Signaled {
+            signal: Signal::SEGV,
+            core_dumped: true,
+        };
+        assert_eq!(dumped.to_string(), "signal 11 (SIGSEGV), core dumped");
+        assert_eq!(Signal::new(35).unwrap().name(), "SIGRTMIN+1");
+    }
+
+    #[test]
+    fn decodes_waitpid_status_words() {
+        assert_eq!(WaitStatus::from_raw(3 << 8), WaitStatus::Exited(3));
+        let raw = libc::SIGSEGV | 0x80;
+        assert_eq!(
+            WaitStatus::from_raw(raw),
+            WaitStatus::Signaled {
+                signal: Signal::SEGV,
+                core_dumped: true
+            }
+        );
+        assert!(WaitStatus::Exited(0).success() && !WaitStatus::Exited(1).success());
+        assert_eq!(WaitStatus::Exited(1).code(), Some(1));
+    }
+}

@@ -246,29 +246,42 @@ fn set_signals(signals: &SignalPlan) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The kernel's `struct sigaction` for the raw `rt_sigaction(2)` system call (x86-64 layout;
+/// other architectures differ only in fields we leave zero).
+#[repr(C)]
+#[derive(Default)]
+struct KernelSigaction {
+    handler: usize,
+    flags: u64,
+    restorer: usize,
+    mask: u64,
+}
+
 /// Sets `sig` to `SIG_DFL` if `always` or if it has a handler (a function in the parent's
-/// memory). Signals glibc reserves for itself (32, 33) are refused with `EINVAL`: skipped.
+/// memory). The raw system call, because glibc refuses to touch the signals it reserves (32,
+/// 33), which an ignored disposition inherited from a parent can still hold.
 fn reset_signal(sig: c_int, always: bool) -> Result<(), Failure> {
-    // SAFETY: sigaction is plain old data; all-zero is a valid "SIG_DFL, no flags" value.
-    let mut act: libc::sigaction = unsafe { std::mem::zeroed() };
+    let mut old = KernelSigaction::default();
     if !always {
-        // SAFETY: querying the current disposition into a valid struct.
-        if unsafe { libc::sigaction(sig, std::ptr::null(), &mut act) } == -1 {
+        // SAFETY: querying the current disposition into a valid, kernel-sized struct.
+        let ret = unsafe { rt_sigaction(sig, std::ptr::null(), &mut old) };
+        if ret != 0 || old.handler == libc::SIG_DFL || old.handler == libc::SIG_IGN {
             return Ok(());
         }
-        if act.sa_sigaction == libc::SIG_DFL || act.sa_sigaction == libc::SIG_IGN {
-            return Ok(());
-        }
-        // SAFETY: as above, a fresh all-zero action is SIG_DFL.
-        act = unsafe { std::mem::zeroed() };
     }
-    act.sa_sigaction = libc::SIG_DFL;
-    // SAFETY: installing SIG_DFL from a valid struct.
-    let ret = unsafe { libc::sigaction(sig, &act, std::ptr::null_mut()) };
-    if ret == -1 && errno() != libc::EINVAL {
+    let default = KernelSigaction::default(); // handler 0 is SIG_DFL
+    // SAFETY: installing SIG_DFL from a valid struct; the old-action pointer may be null.
+    let ret = unsafe { rt_sigaction(sig, &default, std::ptr::null_mut()) };
+    if ret != 0 {
         return Err(failure(Step::Signals, errno()));
     }
     Ok(())
+}
+
+/// `rt_sigaction(sig, act, old, 8)`: no glibc wrapper, no restorer needed for `SIG_DFL`.
+unsafe fn rt_sigaction(sig: c_int, act: *const KernelSigaction, old: *mut KernelSigaction) -> i64 {
+    // SAFETY: the caller passes valid or null pointers to kernel-layout structs.
+    unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, act, old, 8usize) as i64 }
 }
 
 /// `execve(2)` each candidate in turn with the rules of `execvp(3)`.

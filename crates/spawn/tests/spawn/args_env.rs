@@ -1,0 +1,125 @@
+//! Arguments, environment, working directory, process group and session, rlimits,
+//! credentials, cgroups.
+
+use crate::strategies;
+use crate::support::*;
+use forklab_spawn::{Command, Resource, Rlimit, Stdio};
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+
+strategies! {
+    fn args_pass_every_byte_but_nul(strategy: Strategy) {
+        let args: [&[u8]; 6] = [b"", b"two words", b"\xff\xfe not utf-8", b"-n", b"line\nbreak", b"%s \\0 $HOME"];
+        let mut cmd = Command::new("printf");
+        cmd.arg("%s\\0").args(args.iter().map(|a| OsStr::from_bytes(a))).stdout(Stdio::piped());
+        let out = output(&mut cmd, strategy).stdout;
+        let expected: Vec<u8> = args.iter().flat_map(|a| a.iter().copied().chain([0])).collect();
+        assert_eq!(out, expected);
+    }
+
+    fn arg0_is_the_program_unless_set(strategy: Strategy) {
+        assert_eq!(sh("echo $0", strategy, |_| {}), "/bin/sh\n");
+        let out = sh("echo $0", strategy, |c| { c.arg("named"); });
+        assert_eq!(out, "named\n");
+        let mut cmd = Command::new("/bin/sh");
+        cmd.arg0("renamed").arg("-c").arg("cat /proc/$$/cmdline").stdout(Stdio::piped());
+        let cmdline = output(&mut cmd, strategy).stdout;
+        assert!(cmdline.starts_with(b"renamed\0-c\0"), "{cmdline:?}");
+    }
+
+    fn environment_set_remove_clear(strategy: Strategy) {
+        let env = |edit: &dyn Fn(&mut Command)| {
+            let mut cmd = Command::new("/usr/bin/env");
+            cmd.arg("-0").stdout(Stdio::piped());
+            edit(&mut cmd);
+            let out = output(&mut cmd, strategy).stdout;
+            out.split(|&b| b == 0).filter(|v| !v.is_empty()).map(|v| v.to_vec()).collect::<Vec<_>>()
+        };
+        let inherited = env(&|_| {});
+        assert!(inherited.iter().any(|v| v.starts_with(b"PATH=")));
+        let set = env(&|c| { c.env("FORKLAB_X", "1 2").env_remove("PATH"); });
+        assert!(set.contains(&b"FORKLAB_X=1 2".to_vec()));
+        assert!(!set.iter().any(|v| v.starts_with(b"PATH=")));
+        let cleared = env(&|c| { c.env_clear().env("ONLY", "\u{e9}"); });
+        assert_eq!(cleared, vec!["ONLY=\u{e9}".as_bytes().to_vec()]);
+    }
+
+    fn working_directory(strategy: Strategy) {
+        let dir = temp_dir();
+        let real = dir.path().canonicalize().unwrap();
+        let out = sh("pwd -P", strategy, |c| { c.current_dir(dir.path()); });
+        assert_eq!(out.trim_end(), real.to_str().unwrap());
+    }
+
+    fn process_group_and_session(strategy: Strategy) {
+        let fields = |edit: &dyn Fn(&mut Command)| {
+            let stat = sh("cat /proc/self/stat", strategy, |c| edit(c));
+            let after = &stat[stat.rfind(')').unwrap() + 2..];
+            let f: Vec<i32> = after.split(' ').skip(2).take(2).map(|x| x.parse().unwrap()).collect();
+            (f[0], f[1])
+        };
+        let (pgid, sid) = fields(&|_| {});
+        let (own_pgid, _) = fields(&|c| { c.process_group(0); });
+        assert_ne!(own_pgid, pgid, "process_group(0) makes a new group");
+        let (new_pgid, new_sid) = fields(&|c| { c.new_session(true); });
+        assert_eq!(new_pgid, new_sid, "a session leader leads its group");
+        assert_ne!(new_sid, sid);
+    }
+}
+
+strategies! {
+    fn resource_limits(strategy: Strategy) {
+        let result = Command::new("/bin/sh")
+            .args(["-c", "ulimit -n; ulimit -H -n"])
+            .rlimit(Resource::Nofile, Rlimit { soft: Some(64), hard: Some(100) })
+            .stdout(Stdio::piped())
+            .strategy(strategy)
+            .output();
+        if strategy == Strategy::PosixSpawn {
+            let err = result.unwrap_err();
+            assert_eq!(err.kind(), std::io::ErrorKind::Unsupported, "{err}");
+            assert!(err.to_string().contains("posix_spawn cannot set resource limits"), "{err}");
+            return;
+        }
+        assert_eq!(String::from_utf8(result.unwrap().stdout).unwrap(), "64\n100\n");
+    }
+
+    fn user_and_groups(strategy: Strategy) {
+        if !is_root() || strategy == Strategy::PosixSpawn {
+            eprintln!("skipped: changing uid/gid needs root (and is not a posix_spawn feature)");
+            return;
+        }
+        let out = sh("id -u; id -g; id -G", strategy, |c| { c.uid(65534).gid(65534); });
+        assert_eq!(out, "65534\n65534\n65534\n", "supplementary groups of root are dropped");
+        let out = sh("id -G", strategy, |c| { c.uid(65534).gid(65534).groups(&[65534, 4]); });
+        assert_eq!(out, "65534 4\n");
+    }
+
+    fn cgroup_placement(strategy: Strategy) {
+        let root = std::path::Path::new("/sys/fs/cgroup/pids");
+        if !is_root() || !root.join("cgroup.procs").exists() || strategy == Strategy::PosixSpawn {
+            eprintln!("skipped: needs root and a cgroup v1 pids hierarchy at {}", root.display());
+            return;
+        }
+        let name = format!("forklab-test-{}-{strategy}", std::process::id());
+        let dir = CgroupDir::create(&root.join(&name));
+        let out = sh("cat /proc/self/cgroup", strategy, |c| { c.cgroup(&dir.0); });
+        assert!(out.lines().any(|l| l.contains(":pids:") && l.ends_with(&format!("/{name}"))), "{out}");
+    }
+}
+
+/// A cgroup directory removed on drop (after its processes have exited).
+struct CgroupDir(std::path::PathBuf);
+
+impl CgroupDir {
+    fn create(path: &std::path::Path) -> CgroupDir {
+        std::fs::create_dir(path).unwrap();
+        CgroupDir(path.to_path_buf())
+    }
+}
+
+impl Drop for CgroupDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}

@@ -1,0 +1,148 @@
+//! `PATH` search with the rules of `execvp(3)`, through `Command`, and the exec family
+//! replacing a real process (this test binary, re-run in a helper mode).
+
+use crate::strategies;
+use crate::support::*;
+use forklab_spawn::{Command, SpawnError, Stdio, exec};
+
+strategies! {
+    fn search_path_finds_the_first_executable(strategy: Strategy) {
+        let (first, second) = (temp_dir(), temp_dir());
+        write_executable(first.path(), "tool", "#!/bin/sh\necho first\n", 0o644);
+        write_executable(second.path(), "tool", "#!/bin/sh\necho second\n", 0o755);
+        let path = format!("{}:{}", first.path().display(), second.path().display());
+        let mut cmd = Command::new("tool");
+        cmd.env("PATH", &path).stdout(Stdio::piped());
+        assert_eq!(output(&mut cmd, strategy).stdout, b"second\n", "non-executable skipped");
+    }
+
+    fn search_path_reports_eacces_when_nothing_runs(strategy: Strategy) {
+        let dir = temp_dir();
+        write_executable(dir.path(), "tool", "#!/bin/sh\n", 0o644);
+        let path = format!("/nonexistent:{}", dir.path().display());
+        let err = Command::new("tool").env("PATH", &path).strategy(strategy).spawn().unwrap_err();
+        let expected = if strategy == Strategy::PosixSpawn { libc::ENOENT } else { libc::EACCES };
+        assert_eq!(err.raw_os_error().or(SpawnError::from_io(&err).and_then(|e| e.raw_os_error())), Some(expected), "{err}");
+    }
+
+    fn a_file_without_shebang_runs_with_sh(strategy: Strategy) {
+        let dir = temp_dir();
+        let script = write_executable(dir.path(), "plain", "echo ran by sh: $1\n", 0o755);
+        let result = Command::new(&script).arg("arg1").stdout(Stdio::piped()).strategy(strategy).output();
+        if strategy == Strategy::PosixSpawn {
+            // glibc's posix_spawn no longer falls back to /bin/sh (since 2.15).
+            let err = result.unwrap_err();
+            assert_eq!(SpawnError::from_io(&err).unwrap().raw_os_error(), Some(libc::ENOEXEC));
+            return;
+        }
+        assert_eq!(result.unwrap().stdout, b"ran by sh: arg1\n");
+        let err = Command::new(&script).search_path(false).strategy(strategy).spawn().unwrap_err();
+        assert_eq!(SpawnError::from_io(&err).unwrap().raw_os_error(), Some(libc::ENOEXEC), "execve rules: no fallback");
+    }
+}
+
+/// Set in the environment of this test binary when it is re-run to exec something.
+const HELPER: &str = "FORKLAB_EXEC_HELPER";
+
+/// Re-runs this test binary with only `exec_helper` selected and `HELPER=case`; returns the
+/// helper's stdout and exit code.
+fn run_helper(case: &str) -> (String, Option<i32>) {
+    let me = std::env::current_exe().unwrap();
+    let out = Command::new(me)
+        .args([
+            "--exact",
+            "exec_family::exec_helper",
+            "--nocapture",
+            "--test-threads=1",
+            "-q",
+        ])
+        .env(HELPER, case)
+        .strategy(Strategy::Auto)
+        .output()
+        .unwrap();
+    (after_harness_banner(&out.stdout), out.status.code())
+}
+
+/// What the helper printed after libtest's "running 1 test" line.
+fn after_harness_banner(stdout: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stdout);
+    let rest = text
+        .split_once("running 1 test\n")
+        .map_or(&*text, |(_, rest)| rest);
+    rest.to_string()
+}
+
+/// Not a test on its own: the body the re-run binary executes.
+#[test]
+fn exec_helper() {
+    let Ok(case) = std::env::var(HELPER) else {
+        return;
+    };
+    let err = match case.as_str() {
+        "execv" => exec::execv("/bin/echo", ["echo", "via", "execv"]),
+        "execve" => exec::execve("/usr/bin/env", ["env"], [("ONLY", "this")]),
+        "execvp" => exec::execvp("echo", ["echo", "via", "execvp"]),
+        "execvpe" => exec::execvpe("env", ["env"], [("ONLY", "that")]),
+        "missing" => exec::execvp("no-such-program-anywhere", ["x"]),
+        "command" => Command::new("sh").args(["-c", "echo pid $$"]).exec(),
+        other => panic!("unknown case {other}"),
+    };
+    println!("exec failed: {err}");
+    std::process::exit(3);
+}
+
+#[test]
+fn exec_family_replaces_the_process() {
+    let (out, code) = run_helper("execv");
+    assert_eq!((out.as_str(), code), ("via execv\n", Some(0)));
+    assert_eq!(run_helper("execve").0, "ONLY=this\n");
+    assert_eq!(run_helper("execvp").0, "via execvp\n");
+    assert_eq!(
+        run_helper("execvpe").0,
+        "ONLY=that\n",
+        "searched the caller's PATH"
+    );
+    let (out, code) = run_helper("missing");
+    assert_eq!(code, Some(3));
+    assert!(
+        out.contains("execve failed: No such file or directory"),
+        "{out}"
+    );
+}
+
+#[test]
+fn command_exec_keeps_the_pid() {
+    let me = std::env::current_exe().unwrap();
+    let child = Command::new(me)
+        .args([
+            "--exact",
+            "exec_family::exec_helper",
+            "--nocapture",
+            "--test-threads=1",
+            "-q",
+        ])
+        .env(HELPER, "command")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(after_harness_banner(&out.stdout), format!("pid {pid}\n"));
+}
+
+#[test]
+fn empty_argv_gets_an_empty_argv0_from_the_kernel() {
+    let mut cmd = Command::new("/bin/sh");
+    cmd.empty_argv().stdout(Stdio::piped());
+    // argc == 0: sh cannot get a script argument, so it reads commands from stdin.
+    let dir = temp_dir();
+    let input = dir.path().join("in");
+    std::fs::write(&input, "cat /proc/$$/cmdline | od -An -c\n").unwrap();
+    cmd.stdin(std::fs::File::open(&input).unwrap());
+    let out = output(&mut cmd, Strategy::Auto).stdout;
+    assert_eq!(
+        String::from_utf8(out).unwrap().trim(),
+        "\\0",
+        "argv is [\"\"]"
+    );
+}
