@@ -153,12 +153,12 @@ pub enum Error {
     #[error(transparent)]
     Ballast(#[from] BallastError),
     /// A spawn failed.
-    #[error("{method}: {source}")]
+    #[error("{method}: {error}")]
     Spawn {
         /// The method that failed.
         method: Method,
-        /// What went wrong.
-        source: std::io::Error,
+        /// What went wrong (its message is part of this one's).
+        error: std::io::Error,
     },
 }
 
@@ -220,7 +220,7 @@ fn validate(options: &Options) -> Result<(), Error> {
 
 /// Spawns and reaps once; returns the strategy that ran and the microseconds it took.
 fn spawn_once(program: &std::path::Path, method: Method) -> Result<(String, f64), Error> {
-    let fail = |source| Error::Spawn { method, source };
+    let fail = |error| Error::Spawn { method, error };
     let start = Instant::now();
     let used = match method {
         Method::Spawn(strategy) => {

@@ -150,8 +150,6 @@ impl fmt::Display for SpawnError {
     }
 }
 
-impl std::error::Error for SpawnError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.source)
-    }
-}
+/// The OS error is part of the message, so it is not also returned as `source()` (which would
+/// make error reporters print it twice); [`SpawnError::raw_os_error`] gives the number.
+impl std::error::Error for SpawnError {}

@@ -1,0 +1,109 @@
+//! `forklab spawn-cost`.
+
+use crate::support::*;
+
+#[test]
+fn bad_input_is_one_line_and_exit_2() {
+    let line = error_line(["spawn-cost", "-n", "0"]);
+    assert_eq!(
+        line,
+        "forklab: error: invalid value '0' for '-n <N>': must be at least 1, got 0 (see --help)"
+    );
+    let line = error_line(["spawn-cost", "-n", "-5"]);
+    assert!(line.contains("must be at least 1, got -5"), "{line}");
+    let line = error_line(["spawn-cost", "--strategy", "auto,fast"]);
+    assert!(line.contains("unknown strategy \"fast\" (expected one of: auto, fork-exec, vfork-exec, posix-spawn, clone3, std)"), "{line}");
+    let line = error_line(["spawn-cost", "--parent-mib", "0,-5"]);
+    assert!(line.contains("sizes cannot be negative: -5"), "{line}");
+    let line = error_line(["spawn-cost", "--parent-mib", "lots"]);
+    assert!(line.contains("not a size in MiB: \"lots\""), "{line}");
+}
+
+#[test]
+fn a_missing_program_is_reported() {
+    let line = error_line(["spawn-cost", "--program", "/nonexistent/prog", "-n", "1"]);
+    assert_eq!(
+        line,
+        "forklab: error: auto: cannot run \"/nonexistent/prog\": execve failed: No such file or directory (os error 2)"
+    );
+}
+
+#[test]
+fn a_size_the_machine_cannot_hold_is_refused_before_allocating() {
+    let line = error_line(["spawn-cost", "--parent-mib", "0,100000000", "-n", "1"]);
+    assert!(
+        line.starts_with("forklab: error: cannot make the parent 100000000 MiB: only "),
+        "{line}"
+    );
+    assert!(line.ends_with(" MiB of memory is available"), "{line}");
+}
+
+#[test]
+fn json_has_the_documented_fields() {
+    let out = forklab([
+        "spawn-cost",
+        "-n",
+        "3",
+        "--parent-mib",
+        "0,2",
+        "--strategy",
+        "auto,fork-exec,std",
+        "--json",
+    ])
+    .output()
+    .unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["program"], "/bin/true");
+    assert_eq!(doc["n"], 3);
+    let results = doc["results"].as_array().unwrap();
+    assert_eq!(results.len(), 6);
+    for (cell, (strategy, mib)) in results.iter().zip([
+        ("auto", 0),
+        ("fork-exec", 0),
+        ("std", 0),
+        ("auto", 2),
+        ("fork-exec", 2),
+        ("std", 2),
+    ]) {
+        assert_eq!(cell["strategy"], strategy);
+        assert_eq!(cell["parent_mib"], mib);
+        assert_eq!(cell["n"], 3);
+        let (p10, median, p90) = (
+            cell["p10_us"].as_f64().unwrap(),
+            cell["median_us"].as_f64().unwrap(),
+            cell["p90_us"].as_f64().unwrap(),
+        );
+        assert!(0.0 < p10 && p10 <= median && median <= p90, "{cell}");
+    }
+    assert_ne!(
+        results[0]["used"], "auto",
+        "auto records the strategy it chose"
+    );
+}
+
+#[test]
+fn the_table_names_every_cell() {
+    let out = forklab([
+        "spawn-cost",
+        "-n",
+        "2",
+        "--parent-mib",
+        "0",
+        "--strategy",
+        "auto,vfork-exec",
+    ])
+    .output()
+    .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("spawn+wait of /bin/true, 2 per cell, kernel "),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|l| l.contains("vfork-exec") && l.contains("0 MiB")),
+        "{text}"
+    );
+}

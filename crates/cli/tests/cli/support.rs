@@ -1,0 +1,35 @@
+//! Running the binary under test.
+
+use assert_cmd::Command;
+
+/// `forklab ARGS…`.
+pub fn forklab<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut cmd = Command::cargo_bin("forklab").expect("the forklab binary is built");
+    cmd.args(args);
+    cmd
+}
+
+/// Runs `forklab ARGS…` expecting a usage or runtime error: exit 2 and exactly one line on
+/// stderr, `forklab: error: …`. Returns that line.
+pub fn error_line<I, S>(args: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = forklab(args).output().unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(out.status.code(), Some(2), "stderr: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    assert!(stderr.starts_with("forklab: error: "), "{stderr}");
+    assert!(out.stdout.is_empty());
+    stderr.trim_end().to_string()
+}
+
+/// Whether the tests run as root.
+pub fn is_root() -> bool {
+    forklab_spawn::Identity::current().euid == 0
+}
