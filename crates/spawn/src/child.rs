@@ -1,10 +1,12 @@
 //! A running (or finished) child process.
 //!
 //! A `Child` never signals a pid that may have been reused: once it has reaped the child it
-//! remembers the status and sends nothing more, and before that it signals through the pidfd
-//! when the kernel gave one (a pidfd names one process, never its successor).
+//! remembers the status and sends nothing more. Before that the pid is still ours (only our
+//! wait can free it), so signalling it, or opening a pidfd for it, names our child and no
+//! other. A pidfd is opened on first use unless the command asked for one at spawn.
 
 use crate::{Pid, Strategy, WaitStatus, sys};
+use std::cell::OnceCell;
 use std::io::{self, PipeReader, PipeWriter, Read};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
@@ -12,7 +14,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 #[derive(Debug)]
 pub struct Child {
     pid: Pid,
-    pidfd: Option<OwnedFd>,
+    pidfd: OnceCell<Option<OwnedFd>>,
     strategy: Strategy,
     status: Option<WaitStatus>,
     /// Our end of the child's stdin, when it was [`crate::Stdio::Piped`].
@@ -44,9 +46,13 @@ impl Child {
         stderr: Option<PipeReader>,
     ) -> Child {
         let pid = Pid::new(pid).expect("the kernel returned a positive pid");
+        let cell = OnceCell::new();
+        if let Some(fd) = pidfd {
+            let _ = cell.set(Some(fd));
+        }
         Child {
             pid,
-            pidfd,
+            pidfd: cell,
             strategy,
             status: None,
             stdin,
@@ -60,9 +66,16 @@ impl Child {
         self.pid
     }
 
-    /// The child's pidfd, when the kernel provides them (Linux 5.3+).
+    /// The child's pidfd (Linux 5.3+), opened now if the command did not ask for one at spawn;
+    /// `None` if the kernel has no pidfds, or if the child was reaped before one was opened.
     pub fn pidfd(&self) -> Option<BorrowedFd<'_>> {
-        self.pidfd.as_ref().map(AsFd::as_fd)
+        let fd = self.pidfd.get_or_init(|| {
+            if self.status.is_some() {
+                return None;
+            }
+            sys::wait::pidfd_open(self.pid.as_raw()).ok()
+        });
+        fd.as_ref().map(AsFd::as_fd)
     }
 
     /// The strategy that actually created the child (never `Auto`).
@@ -95,9 +108,9 @@ impl Child {
         if self.status.is_some() {
             return Ok(());
         }
-        let sent = match &self.pidfd {
-            Some(fd) => sys::wait::pidfd_send_signal(fd.as_fd(), signal.as_raw()),
-            None => sys::wait::kill(self.pid.as_raw(), signal.as_raw()),
+        let sent = match self.pidfd.get() {
+            Some(Some(fd)) => sys::wait::pidfd_send_signal(fd.as_fd(), signal.as_raw()),
+            _ => sys::wait::kill(self.pid.as_raw(), signal.as_raw()),
         };
         match sent {
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),

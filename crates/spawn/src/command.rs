@@ -49,6 +49,7 @@ pub struct Command {
     pub(crate) groups: Option<Vec<u32>>,
     pub(crate) cgroup: Option<std::path::PathBuf>,
     pub(crate) strategy: Strategy,
+    pub(crate) pidfd: bool,
     /// Why the command cannot be spawned (a string with a NUL byte…); spawning then fails
     /// with `InvalidInput`.
     pub(crate) invalid: Option<&'static str>,
@@ -81,6 +82,7 @@ impl Command {
             groups: None,
             cgroup: None,
             strategy: Strategy::Auto,
+            pidfd: false,
             invalid,
         }
     }
@@ -282,6 +284,16 @@ impl Command {
     /// Whether the child starts from an empty environment.
     pub fn get_env_clear(&self) -> bool {
         self.env.is_cleared()
+    }
+
+    /// Creates the child's pidfd at spawn time: atomically with `Clone3` and `VforkExec`
+    /// (`CLONE_PIDFD`), with `pidfd_open(2)` right after otherwise. It costs a few
+    /// microseconds, so by default [`Child::pidfd`] opens one on first use instead, which is
+    /// just as safe unless something else in the program reaps your children (`SIGCHLD` set to
+    /// `SIG_IGN`, or `waitpid(-1)` elsewhere).
+    pub fn pidfd(&mut self, at_spawn: bool) -> &mut Command {
+        self.pidfd = at_spawn;
+        self
     }
 
     /// The requested strategy.

@@ -44,7 +44,11 @@ pub(crate) fn spawn(cmd: &Command, defaults: StdioDefaults) -> io::Result<Child>
         Strategy::Auto => auto(&mut prepared)?,
     };
     // Our unreaped child's pid cannot be reused, so opening a pidfd afterwards is race-free.
-    let pidfd = pidfd.or_else(|| sys::wait::pidfd_open(pid).ok());
+    let pidfd = if cmd.pidfd {
+        pidfd.or_else(|| sys::wait::pidfd_open(pid).ok())
+    } else {
+        None
+    };
     let ends = prepared.parent_ends;
     Ok(Child::new(
         pid,
@@ -137,33 +141,38 @@ fn clone3_missing(e: &io::Error) -> bool {
         ) || e.kind() == io::ErrorKind::Unsupported)
 }
 
-/// `VforkExec` and `Clone3`: the child shares our memory until it execs, so every signal is
-/// blocked around the clone and the failure report is written straight into our memory.
+/// `VforkExec` and `Clone3`: the child shares our memory until it execs and writes its failure
+/// report straight into it. With `VforkExec` one of our signal handlers could run in the child,
+/// on our memory, so every signal is blocked around the clone and the child resets handlers
+/// before restoring the mask; `Clone3` has the kernel clear the handlers at birth instead.
 fn vm_spawn(
     p: &mut Prepared<'_>,
     strategy: Strategy,
 ) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
     let cmd = p.cmd;
-    let blocked =
-        sys::signal::BlockedSignals::block_all().map_err(|e| error(cmd, Step::Prepare, e))?;
-    let report = sys::child::SharedReport::new();
-    let mask = if cmd.reset_signal_mask {
-        sys::signal::empty_set()
+    let legacy = strategy == Strategy::VforkExec;
+    let blocked = if legacy {
+        let blocked = sys::signal::BlockedSignals::block_all();
+        Some(blocked.map_err(|e| error(cmd, Step::Prepare, e))?)
     } else {
-        blocked.old_mask()
+        None
+    };
+    let mask = match (&blocked, cmd.reset_signal_mask) {
+        (_, true) => Some(sys::signal::empty_set()),
+        (Some(blocked), false) => Some(blocked.old_mask()),
+        (None, false) => None,
     };
     let signals = SignalPlan {
         reset_all: cmd.reset_signal_dispositions,
-        reset_handlers: strategy == Strategy::VforkExec,
+        reset_handlers: legacy,
         sigpipe_default: true,
-        mask: Some(mask),
+        mask,
     };
+    let report = sys::child::SharedReport::new();
     let plan = p.plan(Report::Shared(report.as_ptr()), signals);
     let created = sys::stack::with_stack(|stack| match strategy {
-        Strategy::Clone3 => {
-            sys::clone3::clone3_vfork(&plan, stack).map(|(pid, fd)| (pid, Some(fd)))
-        }
-        _ => sys::clone::clone_vfork(&plan, stack),
+        Strategy::Clone3 => sys::clone3::clone3_vfork(&plan, stack, cmd.pidfd),
+        _ => sys::clone::clone_vfork(&plan, stack, cmd.pidfd),
     });
     drop(blocked);
     let (pid, pidfd) = created.map_err(|e| error(cmd, Step::Create, e))?;
@@ -494,4 +503,62 @@ pub(crate) fn exec(cmd: &Command) -> io::Error {
     let plan = p.plan(Report::Caller, signals);
     let failure = sys::exec::exec_in_place(&plan);
     failure_error(cmd, failure)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auto_falls_back_when_clone3_is_missing() {
+        let before = CLONE3.swap(CLONE3_MISSING, Ordering::Relaxed);
+        let mut child = Command::new("/bin/true").spawn().unwrap();
+        CLONE3.store(before, Ordering::Relaxed);
+        assert_eq!(child.strategy(), Strategy::VforkExec);
+        assert!(child.wait().unwrap().success());
+    }
+
+    #[test]
+    fn a_missing_clone3_is_told_from_a_failed_child() {
+        let missing = error(
+            &Command::new("x"),
+            Step::Create,
+            io::Error::from_raw_os_error(libc::ENOSYS),
+        );
+        assert!(clone3_missing(&missing));
+        let child_failed = error(
+            &Command::new("x"),
+            Step::Exec,
+            io::Error::from_raw_os_error(libc::EINVAL),
+        );
+        assert!(!clone3_missing(&child_failed));
+    }
+
+    #[test]
+    fn path_candidates_follow_execvp() {
+        let mut cmd = Command::new("tool");
+        cmd.env("PATH", "/a::/b/");
+        assert!(candidates(&cmd).1, "a bare name is searched");
+        assert_eq!(candidates_of(&cmd), ["/a/tool", "./tool", "/b//tool"]);
+        let (found, search) = candidates(&Command::new("./tool"));
+        assert!(
+            found.is_empty() && !search,
+            "a name with a slash is used as is"
+        );
+        let mut cleared = Command::new("tool");
+        cleared.env_clear();
+        assert_eq!(
+            candidates_of(&cleared),
+            ["/bin/tool", "/usr/bin/tool"],
+            "no PATH: the default"
+        );
+    }
+
+    fn candidates_of(cmd: &Command) -> Vec<String> {
+        candidates(cmd)
+            .0
+            .iter()
+            .map(|c| c.to_str().unwrap().to_string())
+            .collect()
+    }
 }

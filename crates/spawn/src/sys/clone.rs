@@ -3,8 +3,8 @@
 //! and no page tables are copied, so the cost does not grow with the parent's size.
 //!
 //! This is what `vfork()` promises, without its trap: the child never returns into, or writes,
-//! a stack frame of the parent. A pidfd comes from the same call (`CLONE_PIDFD`, Linux 5.2)
-//! when the kernel has it.
+//! a stack frame of the parent. When asked, a pidfd comes from the same call (`CLONE_PIDFD`,
+//! Linux 5.2).
 
 use super::child::{self, ChildPlan};
 use super::stack::Stack;
@@ -23,13 +23,14 @@ extern "C" fn entry(arg: *mut libc::c_void) -> libc::c_int {
 }
 
 /// Creates a child that shares memory with this process until it execs.
-/// Returns its pid and, when the kernel provides one, its pidfd.
+/// Returns its pid and, if `want_pidfd` and the kernel can, its pidfd.
 pub(crate) fn clone_vfork(
     plan: &ChildPlan<'_>,
     stack: &Stack,
+    want_pidfd: bool,
 ) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
     let base = libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
-    if PIDFD_FLAG_WORKS.load(Ordering::Relaxed) {
+    if want_pidfd && PIDFD_FLAG_WORKS.load(Ordering::Relaxed) {
         let mut pidfd: libc::c_int = -1;
         match call(plan, stack, base | libc::CLONE_PIDFD, &mut pidfd) {
             // SAFETY: with CLONE_PIDFD the kernel stored a new descriptor we now own.

@@ -1,12 +1,13 @@
 //! The modern strategy: the raw `clone3(2)` system call with
-//! `CLONE_VM|CLONE_VFORK|CLONE_PIDFD|CLONE_CLEAR_SIGHAND` on a child stack.
+//! `CLONE_VM|CLONE_VFORK|CLONE_CLEAR_SIGHAND` (and `CLONE_PIDFD` when asked) on a child stack.
 //!
 //! Written by hand because no libc exports `clone3`: after the system call the child is on a
 //! new stack, so it cannot return into compiled Rust code whose locals live on the old one. A
 //! few instructions of inline assembly call the child function straight away instead. What the
-//! kernel does for us here is worth the trouble: the pidfd exists from the child's birth (no
-//! window where the pid could be reused), and `CLONE_CLEAR_SIGHAND` (Linux 5.5) resets caught
-//! signals to their defaults, which otherwise costs the child one `sigaction` per signal.
+//! kernel does for us here is worth the trouble: `CLONE_CLEAR_SIGHAND` (Linux 5.5) resets
+//! caught signals to their defaults at birth, so no handler of ours can ever run in the child,
+//! the parent need not block signals around the call, and the child saves one `sigaction` per
+//! signal; and a pidfd, when asked for, exists from the child's birth.
 //!
 //! Only x86-64 has the trampoline; elsewhere [`clone3_vfork`] reports `Unsupported`.
 
@@ -32,13 +33,15 @@ struct CloneArgs {
     tls: u64,
 }
 
-/// Creates a child sharing memory until exec, with a pidfd from birth and caught signals reset
-/// by the kernel. `ENOSYS`/`EINVAL` mean the kernel (or a seccomp filter) lacks a feature.
+/// Creates a child sharing memory until exec, with caught signals reset by the kernel and, if
+/// `want_pidfd`, a pidfd from birth. `ENOSYS`/`EINVAL` mean the kernel (or a seccomp filter)
+/// lacks a feature.
 pub(crate) fn clone3_vfork(
     plan: &ChildPlan<'_>,
     stack: &Stack,
-) -> io::Result<(libc::pid_t, OwnedFd)> {
-    imp::clone3_vfork(plan, stack)
+    want_pidfd: bool,
+) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
+    imp::clone3_vfork(plan, stack, want_pidfd)
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -55,14 +58,16 @@ mod imp {
     pub(super) fn clone3_vfork(
         plan: &ChildPlan<'_>,
         stack: &Stack,
-    ) -> io::Result<(libc::pid_t, OwnedFd)> {
+        want_pidfd: bool,
+    ) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
         let mut pidfd: libc::c_int = -1;
         let (low, size) = stack.usable();
+        let pidfd_flag = if want_pidfd { CLONE_PIDFD } else { 0 };
         let args = CloneArgs {
             flags: libc::CLONE_VM as u64
                 | libc::CLONE_VFORK as u64
-                | CLONE_PIDFD
-                | CLONE_CLEAR_SIGHAND,
+                | CLONE_CLEAR_SIGHAND
+                | pidfd_flag,
             pidfd: &mut pidfd as *mut libc::c_int as u64,
             exit_signal: libc::SIGCHLD as u64,
             stack: low as u64,
@@ -97,8 +102,9 @@ mod imp {
         if ret < 0 {
             return Err(io::Error::from_raw_os_error((-ret) as i32));
         }
-        // SAFETY: CLONE_PIDFD stored a new descriptor that nothing else owns.
-        Ok((ret as libc::pid_t, unsafe { OwnedFd::from_raw_fd(pidfd) }))
+        // SAFETY: with CLONE_PIDFD the kernel stored a new descriptor that nothing else owns.
+        let pidfd = want_pidfd.then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
+        Ok((ret as libc::pid_t, pidfd))
     }
 }
 
@@ -109,7 +115,8 @@ mod imp {
     pub(super) fn clone3_vfork(
         _plan: &ChildPlan<'_>,
         _stack: &Stack,
-    ) -> io::Result<(libc::pid_t, OwnedFd)> {
+        _want_pidfd: bool,
+    ) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
         let _ = (CLONE_PIDFD, CLONE_CLEAR_SIGHAND, CloneArgs::default());
         Err(io::Error::from(io::ErrorKind::Unsupported))
     }

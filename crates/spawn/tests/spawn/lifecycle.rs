@@ -40,6 +40,19 @@ strategies! {
         assert!(child.wait().unwrap().success());
     }
 
+    fn pidfd_at_spawn_or_never_after_reaping(strategy: Strategy) {
+        let mut child = Command::new("sleep").arg("30").pidfd(true).strategy(strategy).spawn().unwrap();
+        let pidfd = child.pidfd().expect("asked for at spawn");
+        let mut fds = [rustix::event::PollFd::new(&pidfd, rustix::event::PollFlags::IN)];
+        let now = rustix::time::Timespec { tv_sec: 0, tv_nsec: 0 };
+        assert_eq!(rustix::event::poll(&mut fds, Some(&now)).unwrap(), 0, "alive: not readable");
+        child.kill(Signal::KILL).unwrap();
+        assert_eq!(child.wait().unwrap().signal(), Some(Signal::KILL));
+        let mut reaped = Command::new("/bin/true").strategy(strategy).spawn().unwrap();
+        reaped.wait().unwrap();
+        assert!(reaped.pidfd().is_none(), "no pidfd is opened for a reaped child");
+    }
+
     fn a_dead_but_unreaped_child_can_still_be_killed(strategy: Strategy) {
         let mut child = Command::new("/bin/true").strategy(strategy).spawn().unwrap();
         std::thread::sleep(Duration::from_millis(50));

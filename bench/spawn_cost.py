@@ -1,0 +1,106 @@
+#!/usr/bin/env python3
+"""Side-by-side benchmark of `forklab spawn-cost` against the bare C floor.
+
+Builds the C yardstick `spawn_floor.c` (from $FORKLAB_REFERENCE, default ../shared/reference
+next to this repository) and forklab (cargo build --release), then for each parent size runs,
+alternately (A B, B A, A B, ...), `spawn_floor clone-vfork N MIB PROGRAM` and
+`forklab spawn-cost --strategy auto,std,fork-exec -n N --parent-mib MIB --json`. Inside forklab,
+auto, std and fork-exec are interleaved spawn by spawn. Every figure below is the median over
+rounds of each run's median; ratios are ratios of those medians.
+
+Targets (issue 2): auto <= 1.05x the C floor; auto at least 1.2x faster than std.
+
+Usage: bench/spawn_cost.py [--rounds R] [-n N] [--parent-mib 0,1024] [--program /bin/true] [--json]
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+OUT = REPO / "bench" / "out"
+
+
+def build():
+    reference = Path(os.environ.get("FORKLAB_REFERENCE", REPO.parent / "shared" / "reference"))
+    source = reference / "spawn_floor.c"
+    if not source.exists():
+        sys.exit(f"bench: {source} not found; set FORKLAB_REFERENCE to the directory of spawn_floor.c")
+    OUT.mkdir(parents=True, exist_ok=True)
+    floor = OUT / "spawn_floor"
+    subprocess.run(["cc", "-O2", "-o", str(floor), str(source)], check=True)
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "forklab"], cwd=REPO, check=True)
+    return floor, REPO / "target" / "release" / "forklab"
+
+
+def run_floor(floor, n, mib, program):
+    out = subprocess.run([str(floor), "clone-vfork", str(n), str(mib), program],
+                         check=True, capture_output=True, text=True).stdout.split()
+    return float(out[2])  # MODE MIB median p10 p90
+
+
+def run_forklab(forklab, n, mib, program, strategies):
+    out = subprocess.run([str(forklab), "spawn-cost", "--strategy", ",".join(strategies), "-n", str(n),
+                          "--parent-mib", str(mib), "--program", program, "--json"],
+                         check=True, capture_output=True, text=True).stdout
+    return {cell["strategy"]: cell["median_us"] for cell in json.loads(out)["results"]}
+
+
+def measure(args, floor, forklab):
+    strategies = ["auto", "std", "fork-exec"]
+    sizes = []
+    for mib in args.parent_mib:
+        runs = {"floor": []} | {s: [] for s in strategies}
+        for r in range(args.rounds):
+            order = ["floor", "forklab"] if r % 2 == 0 else ["forklab", "floor"]
+            for who in order:
+                if who == "floor":
+                    runs["floor"].append(run_floor(floor, args.n, mib, args.program))
+                else:
+                    for s, median in run_forklab(forklab, args.n, mib, args.program, strategies).items():
+                        runs[s].append(median)
+            print(f"  {mib} MiB round {r + 1}/{args.rounds}", file=sys.stderr)
+        med = {k: statistics.median(v) for k, v in runs.items()}
+        sizes.append({
+            "parent_mib": mib,
+            "floor_us": med["floor"], "auto_us": med["auto"], "std_us": med["std"],
+            "fork_exec_us": med["fork-exec"],
+            "auto_over_floor": med["auto"] / med["floor"],
+            "std_over_auto": med["std"] / med["auto"],
+            "fork_exec_over_auto": med["fork-exec"] / med["auto"],
+            "runs": runs,
+        })
+    return sizes
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--rounds", type=int, default=5)
+    p.add_argument("-n", type=int, default=300)
+    p.add_argument("--parent-mib", type=lambda s: [int(x) for x in s.split(",")], default=[0, 1024])
+    p.add_argument("--program", default="/bin/true")
+    p.add_argument("--json", action="store_true")
+    args = p.parse_args()
+    floor, forklab = build()
+    sizes = measure(args, floor, forklab)
+    result = {"program": args.program, "n": args.n, "rounds": args.rounds, "sizes": sizes}
+    (OUT / "spawn_cost.json").write_text(json.dumps(result, indent=2))
+    if args.json:
+        print(json.dumps(result, indent=2))
+        return
+    print(f"spawn+wait of {args.program}: n={args.n} per run, {args.rounds} alternating rounds, medians in µs")
+    print(f"{'parent':>8} {'C floor':>9} {'auto':>9} {'std':>9} {'fork-exec':>10} "
+          f"{'auto/floor':>11} {'std/auto':>9} {'fork/auto':>10}")
+    for s in sizes:
+        print(f"{s['parent_mib']:>4} MiB {s['floor_us']:>9.1f} {s['auto_us']:>9.1f} {s['std_us']:>9.1f} "
+              f"{s['fork_exec_us']:>10.1f} {s['auto_over_floor']:>10.3f}x {s['std_over_auto']:>8.3f}x "
+              f"{s['fork_exec_over_auto']:>9.1f}x")
+    print("targets: auto/floor <= 1.05; std/auto >= 1.2")
+
+
+if __name__ == "__main__":
+    main()
