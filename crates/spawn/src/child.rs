@@ -6,15 +6,15 @@
 //! other. A pidfd is opened on first use unless the command asked for one at spawn.
 
 use crate::{Pid, Strategy, WaitStatus, sys};
-use std::cell::OnceCell;
 use std::io::{self, PipeReader, PipeWriter, Read};
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::sync::OnceLock;
 
 /// A child created by [`crate::Command::spawn`]. Dropping it neither waits nor kills.
 #[derive(Debug)]
 pub struct Child {
     pid: Pid,
-    pidfd: OnceCell<Option<OwnedFd>>,
+    pidfd: OnceLock<Option<OwnedFd>>,
     strategy: Strategy,
     status: Option<WaitStatus>,
     /// Our end of the child's stdin, when it was [`crate::Stdio::Piped`].
@@ -46,7 +46,7 @@ impl Child {
         stderr: Option<PipeReader>,
     ) -> Child {
         let pid = Pid::new(pid).expect("the kernel returned a positive pid");
-        let cell = OnceCell::new();
+        let cell = OnceLock::new();
         if let Some(fd) = pidfd {
             let _ = cell.set(Some(fd));
         }

@@ -38,6 +38,7 @@ mod error;
 pub mod exec;
 mod fork;
 mod pid;
+mod prepare;
 mod rlimit;
 mod signal;
 mod spawn;

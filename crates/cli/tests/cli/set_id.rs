@@ -10,7 +10,13 @@ const NOBODY: u32 = 65534;
 fn privileged_copy(dir: &std::path::Path, uid: u32, gid: u32, mode: u32) -> std::path::PathBuf {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     let copy = dir.join("forklab");
-    std::fs::copy(assert_cmd::cargo::cargo_bin("forklab"), &copy).unwrap();
+    // `cp` writes the copy: a write descriptor held here could be inherited by a concurrent
+    // test's child, and exec'ing the copy would then fail with ETXTBSY.
+    let cp = std::process::Command::new("cp")
+        .arg(assert_cmd::cargo::cargo_bin("forklab"))
+        .arg(&copy)
+        .status();
+    assert!(cp.unwrap().success());
     std::os::unix::fs::chown(&copy, Some(uid), Some(gid)).unwrap();
     std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(mode)).unwrap();
     copy

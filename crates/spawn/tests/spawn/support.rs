@@ -65,11 +65,18 @@ pub fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
 
-/// Writes an executable (mode 0755) file.
+/// Writes a file with `mode`. A child shell does the writing: if this process held the file
+/// open for writing, any concurrent test's fork would copy that descriptor, and exec'ing the
+/// file while the copy lives fails with `ETXTBSY`.
 pub fn write_executable(dir: &std::path::Path, name: &str, text: &str, mode: u32) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
     let path = dir.join(name);
-    std::fs::write(&path, text).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+    let status = Command::new("/bin/sh")
+        .args(["-c", "printf '%s' \"$1\" > \"$0\" && chmod \"$2\" \"$0\""])
+        .arg(&path)
+        .arg(text)
+        .arg(format!("{mode:o}"))
+        .status()
+        .unwrap();
+    assert!(status.success());
     path
 }

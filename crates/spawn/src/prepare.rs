@@ -1,0 +1,280 @@
+//! Everything a spawn needs, allocated and opened in the parent before the child exists: the
+//! candidate paths, `argv`, `envp`, the descriptor moves with their pipes and `/dev/null`, the
+//! cgroup file, rlimits. The child only reads it (see `sys::child::ChildPlan`).
+//!
+//! The descriptor moves are made safe to apply in any order: a descriptor that another move
+//! would overwrite is first copied above every target number.
+
+use crate::command::StdioDefaults;
+use crate::sys;
+use crate::sys::child::{ChildPlan, FdMove, Report, SignalPlan};
+use crate::{Command, Stdio};
+use libc::c_char;
+use std::ffi::{CStr, CString};
+use std::fs::OpenOptions;
+use std::io::{self, PipeReader, PipeWriter};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+
+const SHELL: &CStr = c"/bin/sh";
+const DEFAULT_PATH: &[u8] = b"/bin:/usr/bin";
+
+/// The parent's ends of the child's pipes.
+#[derive(Default)]
+pub(crate) struct ParentEnds {
+    pub stdin: Option<PipeWriter>,
+    pub stdout: Option<PipeReader>,
+    pub stderr: Option<PipeReader>,
+}
+
+/// Everything allocated and opened before the child exists.
+pub(crate) struct Prepared<'c> {
+    pub cmd: &'c Command,
+    pub candidate_storage: Vec<CString>,
+    candidates: Vec<*const c_char>,
+    pub search: bool,
+    pub argv: Vec<*const c_char>,
+    sh_argv: Vec<*const c_char>,
+    env_storage: Vec<CString>,
+    envp: Vec<*const c_char>,
+    pub moves: Vec<FdMove>,
+    /// Descriptors the child installs; closed by us once it has them.
+    pub child_ends: Vec<OwnedFd>,
+    pub parent_ends: ParentEnds,
+    cgroup_procs: Option<OwnedFd>,
+    rlimits: Vec<(libc::c_int, libc::rlimit64)>,
+    groups: Vec<libc::gid_t>,
+    /// Every descriptor the child must keep open is numbered at most this.
+    highest_target: RawFd,
+}
+
+impl<'c> Prepared<'c> {
+    pub(crate) fn new(cmd: &'c Command, defaults: StdioDefaults) -> io::Result<Prepared<'c>> {
+        let (candidate_storage, search) = candidates(cmd);
+        let mut p = Prepared {
+            cmd,
+            candidates: candidate_storage.iter().map(|c| c.as_ptr()).collect(),
+            candidate_storage,
+            search,
+            argv: cmd
+                .arg_ptrs()
+                .map(CStr::as_ptr)
+                .chain([std::ptr::null()])
+                .collect(),
+            sh_argv: Vec::new(),
+            env_storage: Vec::new(),
+            envp: Vec::new(),
+            moves: Vec::new(),
+            child_ends: Vec::new(),
+            parent_ends: ParentEnds::default(),
+            cgroup_procs: None,
+            rlimits: cmd
+                .rlimits
+                .iter()
+                .map(|(r, l)| (r.as_raw(), l.to_raw()))
+                .collect(),
+            groups: cmd.groups.clone().unwrap_or_default(),
+            highest_target: 2,
+        };
+        if !search {
+            p.candidates.push(cmd.program.as_ptr());
+        }
+        if cmd.search_path {
+            p.sh_argv = [SHELL.as_ptr(), std::ptr::null()]
+                .into_iter()
+                .chain(p.argv.iter().skip(1).copied())
+                .collect();
+        }
+        if !cmd.env.is_unchanged() {
+            p.env_storage = cmd.env.capture();
+            p.envp = p
+                .env_storage
+                .iter()
+                .map(|c| c.as_ptr())
+                .chain([std::ptr::null()])
+                .collect();
+        }
+        p.stdio(0, cmd.stdin.as_ref(), defaults.stdin_null)?;
+        p.stdio(1, cmd.stdout.as_ref(), defaults.capture)?;
+        p.stdio(2, cmd.stderr.as_ref(), defaults.capture)?;
+        for (fd, target) in &cmd.fds {
+            p.moves.push(FdMove {
+                src: fd.as_raw_fd(),
+                dst: *target,
+            });
+        }
+        p.separate_moves()?;
+        if let Some(dir) = &cmd.cgroup {
+            let file = OpenOptions::new()
+                .write(true)
+                .open(dir.join("cgroup.procs"))?;
+            p.cgroup_procs = Some(file.into());
+        }
+        Ok(p)
+    }
+
+    /// Sets up one standard stream; `default_other` means "null" for stdin and "piped" for
+    /// the output streams when the command left it unset.
+    fn stdio(
+        &mut self,
+        target: RawFd,
+        stdio: Option<&Stdio>,
+        default_other: bool,
+    ) -> io::Result<()> {
+        let src = match stdio {
+            Some(Stdio::Inherit) => return Ok(()),
+            None if !default_other => return Ok(()),
+            Some(Stdio::Fd(fd)) => fd.as_raw_fd(),
+            Some(Stdio::Null) => self.null()?,
+            None if target == 0 => self.null()?,
+            Some(Stdio::Piped) | None => self.pipe(target)?,
+        };
+        self.moves.push(FdMove { src, dst: target });
+        Ok(())
+    }
+
+    fn null(&mut self) -> io::Result<RawFd> {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")?;
+        let fd = OwnedFd::from(file);
+        let raw = fd.as_raw_fd();
+        self.child_ends.push(fd);
+        Ok(raw)
+    }
+
+    fn pipe(&mut self, target: RawFd) -> io::Result<RawFd> {
+        let (reader, writer) = io::pipe()?;
+        let child_end: OwnedFd = if target == 0 {
+            self.parent_ends.stdin = Some(writer);
+            reader.into()
+        } else {
+            if target == 1 {
+                self.parent_ends.stdout = Some(reader);
+            } else {
+                self.parent_ends.stderr = Some(reader);
+            }
+            writer.into()
+        };
+        let raw = child_end.as_raw_fd();
+        self.child_ends.push(child_end);
+        Ok(raw)
+    }
+
+    /// Copies every source descriptor that another move would overwrite above all targets.
+    fn separate_moves(&mut self) -> io::Result<()> {
+        let targets: Vec<RawFd> = self.moves.iter().map(|m| m.dst).collect();
+        self.highest_target = targets.iter().copied().max().unwrap_or(2).max(2);
+        for i in 0..self.moves.len() {
+            let src = self.moves[i].src;
+            let clash = targets.iter().enumerate().any(|(j, &t)| j != i && t == src);
+            if clash {
+                let copy = sys::fd::dup_raw_above(src, self.highest_target + 1)?;
+                self.moves[i].src = copy.as_raw_fd();
+                self.child_ends.push(copy);
+            }
+        }
+        Ok(())
+    }
+
+    /// A descriptor the child uses after installing its own: moved above every target.
+    pub(crate) fn above_targets(&self, fd: OwnedFd) -> io::Result<OwnedFd> {
+        if fd.as_raw_fd() > self.highest_target {
+            return Ok(fd);
+        }
+        sys::fd::dup_raw_above(fd.as_raw_fd(), self.highest_target + 1)
+    }
+
+    pub(crate) fn envp(&self) -> *const *const c_char {
+        if self.envp.is_empty() {
+            sys::exec::environ_ptr()
+        } else {
+            self.envp.as_ptr()
+        }
+    }
+
+    pub(crate) fn plan(&mut self, report: Report, signals: SignalPlan) -> ChildPlan<'_> {
+        let cmd = self.cmd;
+        ChildPlan {
+            envp: self.envp(),
+            candidates: &self.candidates,
+            search: self.search,
+            sh_argv: if self.sh_argv.is_empty() {
+                std::ptr::null_mut()
+            } else {
+                self.sh_argv.as_mut_ptr()
+            },
+            argv: self.argv.as_ptr(),
+            cwd: cmd.cwd.as_deref().map_or(std::ptr::null(), CStr::as_ptr),
+            fds: &self.moves,
+            cgroup_procs: self.cgroup_procs.as_ref().map_or(-1, AsRawFd::as_raw_fd),
+            setsid: cmd.setsid,
+            pgroup: cmd.pgroup,
+            rlimits: &self.rlimits,
+            groups: cmd.groups.as_ref().map(|_| self.groups.as_slice()),
+            gid: cmd.gid,
+            uid: cmd.uid,
+            signals,
+            report,
+        }
+    }
+}
+
+/// The paths to try: the program itself, or each `PATH` directory joined with its name.
+fn candidates(cmd: &Command) -> (Vec<CString>, bool) {
+    let program = cmd.program_bytes();
+    if !cmd.search_path || program.contains(&b'/') {
+        return (Vec::new(), false);
+    }
+    if program.is_empty() {
+        return (Vec::new(), true);
+    }
+    let path = match &cmd.search_path_in {
+        Some(path) => path.clone(),
+        None => cmd.env.search_path(),
+    };
+    let path = path.as_ref().map_or(DEFAULT_PATH, |p| p.as_bytes());
+    let joined = path.split(|&b| b == b':').filter_map(|dir| {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let mut full = Vec::with_capacity(dir.len() + 1 + program.len());
+        full.extend_from_slice(dir);
+        full.push(b'/');
+        full.extend_from_slice(program);
+        CString::new(full).ok()
+    });
+    (joined.collect(), true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_candidates_follow_execvp() {
+        let mut cmd = Command::new("tool");
+        cmd.env("PATH", "/a::/b/");
+        assert!(candidates(&cmd).1, "a bare name is searched");
+        assert_eq!(candidates_of(&cmd), ["/a/tool", "./tool", "/b//tool"]);
+        let (found, search) = candidates(&Command::new("./tool"));
+        assert!(
+            found.is_empty() && !search,
+            "a name with a slash is used as is"
+        );
+        let mut cleared = Command::new("tool");
+        cleared.env_clear();
+        assert_eq!(
+            candidates_of(&cleared),
+            ["/bin/tool", "/usr/bin/tool"],
+            "no PATH: the default"
+        );
+    }
+
+    fn candidates_of(cmd: &Command) -> Vec<String> {
+        candidates(cmd)
+            .0
+            .iter()
+            .map(|c| c.to_str().unwrap().to_string())
+            .collect()
+    }
+}
