@@ -27,11 +27,11 @@ pub(crate) fn spawn(cmd: &Command, defaults: StdioDefaults) -> io::Result<Child>
         Strategy::ForkExec => (fork_exec(&mut prepared)?, None, Strategy::ForkExec),
         Strategy::PosixSpawn => (posix_spawn(&mut prepared)?, None, Strategy::PosixSpawn),
         Strategy::VforkExec => {
-            let (pid, pidfd) = vm_spawn(&mut prepared, Strategy::VforkExec)?;
+            let (pid, pidfd) = vm_spawn(&mut prepared, Strategy::VforkExec, cmd.pidfd)?;
             (pid, pidfd, Strategy::VforkExec)
         }
         Strategy::Clone3 => {
-            let (pid, pidfd) = vm_spawn(&mut prepared, Strategy::Clone3)?;
+            let (pid, pidfd) = vm_spawn(&mut prepared, Strategy::Clone3, true)?;
             (pid, pidfd, Strategy::Clone3)
         }
         Strategy::Auto => auto(&mut prepared)?,
@@ -40,7 +40,7 @@ pub(crate) fn spawn(cmd: &Command, defaults: StdioDefaults) -> io::Result<Child>
     let pidfd = if cmd.pidfd {
         pidfd.or_else(|| sys::wait::pidfd_open(pid).ok())
     } else {
-        None
+        pidfd
     };
     let ends = prepared.parent_ends;
     Ok(Child::new(
@@ -108,7 +108,7 @@ fn reap(pid: libc::pid_t) {
 
 fn auto(p: &mut Prepared<'_>) -> io::Result<(libc::pid_t, Option<OwnedFd>, Strategy)> {
     if CLONE3.load(Ordering::Relaxed) != CLONE3_MISSING {
-        match vm_spawn(p, Strategy::Clone3) {
+        match vm_spawn(p, Strategy::Clone3, p.cmd.pidfd) {
             Ok((pid, pidfd)) => {
                 CLONE3.store(CLONE3_WORKS, Ordering::Relaxed);
                 return Ok((pid, pidfd, Strategy::Clone3));
@@ -117,7 +117,7 @@ fn auto(p: &mut Prepared<'_>) -> io::Result<(libc::pid_t, Option<OwnedFd>, Strat
             Err(e) => return Err(e),
         }
     }
-    let (pid, pidfd) = vm_spawn(p, Strategy::VforkExec)?;
+    let (pid, pidfd) = vm_spawn(p, Strategy::VforkExec, p.cmd.pidfd)?;
     Ok((pid, pidfd, Strategy::VforkExec))
 }
 
@@ -141,6 +141,7 @@ fn clone3_missing(e: &io::Error) -> bool {
 fn vm_spawn(
     p: &mut Prepared<'_>,
     strategy: Strategy,
+    want_pidfd: bool,
 ) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
     let cmd = p.cmd;
     let legacy = strategy == Strategy::VforkExec;
@@ -164,8 +165,8 @@ fn vm_spawn(
     let report = sys::child::SharedReport::new();
     let plan = p.plan(Report::Shared(report.as_ptr()), signals);
     let created = sys::stack::with_stack(|stack| match strategy {
-        Strategy::Clone3 => sys::clone3::clone3_vfork(&plan, stack, cmd.pidfd),
-        _ => sys::clone::clone_vfork(&plan, stack, cmd.pidfd),
+        Strategy::Clone3 => sys::clone3::clone3_vfork(&plan, stack, want_pidfd),
+        _ => sys::clone::clone_vfork(&plan, stack, want_pidfd),
     });
     drop(blocked);
     let (pid, pidfd) = created.map_err(|e| error(cmd, Step::Create, e))?;

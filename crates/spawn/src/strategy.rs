@@ -7,7 +7,8 @@ use std::str::FromStr;
 /// The system interface used to create a child.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Strategy {
-    /// The fastest available one that honours the request: `Clone3`, else `VforkExec`.
+    /// The fastest available one that honours the request: `clone3` as `Clone3` does it but
+    /// without a pidfd at spawn (unless [`crate::Command::pidfd`] asks), else `VforkExec`.
     #[default]
     Auto,
     /// `fork(2)` then `execve(2)`: copies the parent's page tables, so it slows down as the
@@ -18,7 +19,8 @@ pub enum Strategy {
     /// glibc's `posix_spawn(3)`. Cannot change credentials, rlimits or cgroups.
     PosixSpawn,
     /// `clone3(CLONE_VM|CLONE_VFORK|CLONE_PIDFD|CLONE_CLEAR_SIGHAND)`: like `VforkExec`, with a
-    /// pidfd from birth and the signal handlers reset by the kernel (Linux 5.5, x86-64).
+    /// pidfd from birth and the signal handlers reset by the kernel, so the parent blocks no
+    /// signals and the child makes no `sigaction` calls (Linux 5.5, x86-64).
     Clone3,
 }
 
