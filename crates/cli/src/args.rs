@@ -39,10 +39,10 @@ pub(crate) struct SpawnCostArgs {
     )]
     pub strategy: Vec<Method>,
     /// Parent resident sizes in MiB; the parent dirties that much memory before measuring
-    #[arg(long, value_delimiter = ',', default_value = "0,64,256,1024", value_parser = parse_mib, allow_hyphen_values = true)]
+    #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "0,64,256,1024", value_parser = parse_mib, allow_hyphen_values = true)]
     pub parent_mib: Vec<u64>,
     /// Spawns per strategy and size
-    #[arg(short, default_value_t = 200, value_parser = parse_count, allow_hyphen_values = true)]
+    #[arg(short, value_name = "N", default_value_t = 200, value_parser = parse_count, allow_hyphen_values = true)]
     pub n: usize,
     /// The program to spawn (no arguments)
     #[arg(long, default_value = "/bin/true")]
