@@ -34,6 +34,7 @@ pub(crate) struct SpawnCostArgs {
     /// std (std::process::Command)
     #[arg(
         long,
+        value_name = "LIST",
         value_delimiter = ',',
         default_value = "auto,fork-exec,vfork-exec,posix-spawn,clone3,std"
     )]
