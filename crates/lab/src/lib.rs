@@ -15,10 +15,18 @@
 //! # Ok::<(), spawn_cost::Error>(())
 //! ```
 //!
-//! Experiments never print: progress goes through a callback.
+//! - [`inherit`]: what crosses `fork(2)` and `execve(2)`, measured (TLPI's table).
+//! - [`exec_limits`]: the `E2BIG` boundary, `MAX_ARG_STRLEN`, empty `argv`, `#!` lines.
+//!
+//! Experiments never print: progress goes through a callback. All `unsafe` code is in the
+//! private `sys` module.
 #![deny(missing_docs)]
 
 pub mod ballast;
+pub mod exec_limits;
+pub mod inherit;
 pub mod spawn_cost;
 pub mod stats;
+#[allow(unsafe_code)]
+mod sys;
 pub mod system;

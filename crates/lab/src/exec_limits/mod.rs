@@ -1,0 +1,3 @@
+//! exec limits (in progress)
+mod size;
+pub use size::StackLimit;
