@@ -33,9 +33,10 @@ fn print_table(report: &Report) {
         "Effect of fork() and exec() on process attributes: measured on Linux {} (uid {}, {who})",
         report.kernel, report.uid
     );
+    let header = ["attribute", "fork", "exec", "vfork", "posix_spawn"];
     println!(
         "{:<NAME_WIDTH$} {:<9}{:<9}{:<9}{}",
-        "attribute", "fork", "exec", "vfork", "posix_spawn"
+        header[0], header[1], header[2], header[3], header[4]
     );
     for row in &report.rows {
         println!(

@@ -15,6 +15,7 @@ use crate::Outcome;
 use crate::args::{Cli, Command, ProbeArgs};
 use crate::output;
 use clap::Parser;
+use forklab_lab::exec_limits::probe::{self as argv_probe_report, ARGV_REPORT_ENV};
 use forklab_lab::inherit::probe;
 use std::io::Write;
 use std::process::ExitCode;
@@ -22,7 +23,7 @@ use std::process::ExitCode;
 /// Runs the probe if this process is one, and returns its exit status.
 pub(crate) fn dispatch_early() -> Option<ExitCode> {
     let set_id = forklab_spawn::Identity::current().is_set_id();
-    if std::env::var_os(probe::ARGV_REPORT_ENV).is_some() && std::env::args_os().len() <= 1 {
+    if std::env::var_os(ARGV_REPORT_ENV).is_some() && std::env::args_os().len() <= 1 {
         return (!set_id).then(argv_probe);
     }
     if std::env::args_os()
@@ -73,16 +74,20 @@ pub(crate) fn run(args: ProbeArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// A program exec'd with an empty `argv`: report what it sees of its arguments to the
-/// descriptor named in the environment.
+/// A program exec'd with an empty `argv`: report what it sees of its arguments (and
+/// `sysconf(_SC_ARG_MAX)`) to the descriptor named in the environment.
 fn argv_probe() -> ExitCode {
-    let fd = std::env::var(probe::ARGV_REPORT_ENV)
+    let fd = std::env::var(ARGV_REPORT_ENV)
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(-1);
     finish((|| {
         let mut out = probe::report_channel(fd)?;
-        writeln!(out, "{}", serde_json::to_string(&probe::argv())?)?;
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string(&argv_probe_report::report())?
+        )?;
         Ok(Outcome::Success)
     })())
 }

@@ -6,29 +6,16 @@
 //! The protocol: `PROBE __probe --report-fd N --plan JSON` reports a [`Snapshot`] against
 //! the plan, then moves the shared state as the plan asks; `--ids-only` reports only the
 //! process's credentials and reads nothing the caller chose (the mode a set-user-ID copy
-//! runs in). A probe with an empty `argv` cannot be given arguments: it finds its
-//! descriptor in the environment variable [`ARGV_REPORT_ENV`] and reports [`ArgvReport`].
+//! runs in). (The argument probe of `exec-limits`, exec'd with an empty `argv`, is
+//! `crate::exec_limits::probe`.)
 
 use super::plan::Plan;
 use super::snapshot::{self, Snapshot};
-use serde::{Deserialize, Serialize};
 use std::fs::File;
 use std::io;
 
 /// The hidden subcommand of the `forklab` binary that runs the probe.
 pub const SUBCOMMAND: &str = "__probe";
-
-/// The environment variable naming the report descriptor of an empty-`argv` probe.
-pub const ARGV_REPORT_ENV: &str = "FORKLAB_PROBE_ARGV_FD";
-
-/// What a program sees of its arguments.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ArgvReport {
-    /// `argc`.
-    pub argc: usize,
-    /// `argv[0]`, lossily decoded (`None` when `argc` is 0).
-    pub argv0: Option<String>,
-}
 
 /// The probe's arguments after the program name.
 pub(crate) fn args(plan: &Plan, report_fd: i32) -> Vec<String> {
@@ -75,15 +62,6 @@ pub fn credentials() -> Snapshot {
         seen.groups = Some(groups);
     }
     seen
-}
-
-/// What this process sees of its own arguments.
-pub fn argv() -> ArgvReport {
-    let args: Vec<_> = std::env::args_os().collect();
-    ArgvReport {
-        argc: args.len(),
-        argv0: args.first().map(|a| a.to_string_lossy().into_owned()),
-    }
 }
 
 /// The report descriptor handed over by the parent, as a file to write the report to.
