@@ -52,7 +52,10 @@ pub(crate) fn run(command: &mut Command) -> Result<Exec, Error> {
             Some(failure) if failure.step() == Step::Exec => {
                 Ok(Exec::Refused(failure.raw_os_error().unwrap_or(0)))
             }
-            Some(failure) if failure.step() == Step::Rlimit => Err(Error::Rlimit(e.to_string())),
+            Some(failure) if failure.step() == Step::Rlimit => {
+                let errno = failure.raw_os_error().unwrap_or(0);
+                Err(Error::Rlimit(std::io::Error::from_raw_os_error(errno)))
+            }
             _ => Err(spawn_error(command, e)),
         },
     }

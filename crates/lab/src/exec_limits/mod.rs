@@ -85,8 +85,8 @@ pub enum Error {
         error: std::io::Error,
     },
     /// The stack limit could not be set in the child.
-    #[error("cannot set the stack limit: {0}")]
-    Rlimit(String),
+    #[error("cannot set RLIMIT_STACK in the child: {0} (only root may raise the hard limit)")]
+    Rlimit(#[source] std::io::Error),
     /// No boundary below the given number of bytes.
     #[error("execve accepted everything up to {0} bytes: no boundary found")]
     NoBoundary(u64),
