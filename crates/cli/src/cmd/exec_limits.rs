@@ -33,66 +33,16 @@ pub(crate) fn run(args: ExecLimitsArgs) -> anyhow::Result<Outcome> {
 
 fn print_report(r: &Report) {
     println!(
-        "execve(2) limits on Linux {} (page size {}), measured by exec'ing {}",
+        "execve(2) limits on Linux {} (page size {}), measured by exec'ing {}\n",
         r.kernel, r.page_size, r.program
     );
-    println!(
-        "\n{:<12} {:>14} {:>14} {:>14} {:>8} {:>14}",
-        "RLIMIT_STACK", "arg max", "formula", "limit", "argc", "sysconf"
-    );
-    let row = |stack: String,
-               measured: Option<u64>,
-               formula: Option<u64>,
-               limit: u64,
-               argc: Option<u64>,
-               sysconf: Option<u64>| {
-        let show = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
-        let mark = if measured.is_some() && measured != formula {
-            " !"
-        } else {
-            ""
-        };
-        println!(
-            "{stack:<12} {:>14} {:>14} {limit:>14} {:>8} {:>14}{mark}",
-            show(measured),
-            show(formula),
-            show(argc),
-            show(sysconf)
-        );
-    };
-    row(
-        format!("{} (now)", r.stack_rlimit),
-        Some(r.arg_max_bytes),
-        Some(r.arg_max_formula),
-        r.arg_limit_bytes,
-        Some(r.argc),
-        r.sysconf_arg_max,
-    );
-    for p in &r.per_stack {
-        row(
-            p.stack_rlimit.to_string(),
-            p.arg_max_bytes,
-            p.arg_max_formula,
-            p.arg_limit_bytes,
-            p.argc,
-            p.sysconf_arg_max,
-        );
-        if let Some(why) = &p.skipped {
-            println!("  skipped: {why}");
-        }
-    }
-    println!(
-        "  arg max: argument + environment bytes (NULs included) accepted; formula: limit - 8 x (argc + envc) - the filename and its NUL"
-    );
+    print_arg_max(r);
     println!(
         "\nmax_arg_strlen   {:>8}   (expected {}: 32 pages less the NUL)",
         r.max_arg_strlen, r.max_arg_strlen_expected
     );
-    let argv0 = r
-        .empty_argv
-        .argv0
-        .as_deref()
-        .map_or("none".to_string(), |a| format!("{a:?}"));
+    let argv0 = r.empty_argv.argv0.as_deref();
+    let argv0 = argv0.map_or("none".to_string(), |a| format!("{a:?}"));
     println!(
         "empty argv       argc {}, argv[0] {argv0}",
         r.empty_argv.argc
@@ -109,10 +59,7 @@ fn print_report(r: &Report) {
     }
     println!(
         "nproc_at_execve  {}: {}",
-        serde_json::to_value(r.nproc_at_execve)
-            .map(|v| v.as_str().unwrap_or_default().to_string())
-            .unwrap_or_default(),
-        r.nproc_at_execve_detail
+        r.nproc_at_execve, r.nproc_at_execve_detail
     );
     if !r.differences.is_empty() {
         println!("\n! differs from the kernel's arithmetic (the measurement wins):");
@@ -120,4 +67,72 @@ fn print_report(r: &Report) {
             println!("  {d}");
         }
     }
+}
+
+/// One line of the E2BIG table.
+struct Line {
+    stack: String,
+    measured: Option<u64>,
+    formula: Option<u64>,
+    limit: u64,
+    argc: Option<u64>,
+    sysconf: Option<u64>,
+}
+
+impl Line {
+    fn print(&self) {
+        let show = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
+        let differs = self.measured.is_some() && self.measured != self.formula;
+        println!(
+            "{:<12} {:>14} {:>14} {:>14} {:>8} {:>14}{}",
+            self.stack,
+            show(self.measured),
+            show(self.formula),
+            self.limit,
+            show(self.argc),
+            show(self.sysconf),
+            if differs { " !" } else { "" }
+        );
+    }
+}
+
+fn print_arg_max(r: &Report) {
+    let header = [
+        "RLIMIT_STACK",
+        "arg max",
+        "formula",
+        "limit",
+        "argc",
+        "sysconf",
+    ];
+    let [a, b, c, d, e, f] = header;
+    println!("{a:<12} {b:>14} {c:>14} {d:>14} {e:>8} {f:>14}");
+    let now = Line {
+        stack: format!("{} (now)", r.stack_rlimit),
+        measured: Some(r.arg_max_bytes),
+        formula: Some(r.arg_max_formula),
+        limit: r.arg_limit_bytes,
+        argc: Some(r.argc),
+        sysconf: r.sysconf_arg_max,
+    };
+    now.print();
+    for p in &r.per_stack {
+        let line = Line {
+            stack: p.stack_rlimit.to_string(),
+            measured: p.arg_max_bytes,
+            formula: p.arg_max_formula,
+            limit: p.arg_limit_bytes,
+            argc: p.argc,
+            sysconf: p.sysconf_arg_max,
+        };
+        line.print();
+        if let Some(why) = &p.skipped {
+            println!("  skipped: {why}");
+        }
+    }
+    println!(
+        "arg max: bytes of argument and environment strings (NULs included) execve accepted;\n\
+         formula: limit - 8 x (argc + envc) - the filename and its NUL (fs/exec.c);\n\
+         limit: min(stack/4, 6 MiB), at least 32 pages; sysconf: sysconf(_SC_ARG_MAX)"
+    );
 }

@@ -32,6 +32,16 @@ pub enum Nproc {
     Skipped,
 }
 
+impl std::fmt::Display for Nproc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Nproc::Eagain => "eagain",
+            Nproc::Allowed => "allowed",
+            Nproc::Skipped => "skipped",
+        })
+    }
+}
+
 /// Measures, with a sentence saying what happened or why it was skipped.
 pub(crate) fn measure(program: &Path) -> (Nproc, String) {
     if !rustix::process::geteuid().is_root() {
@@ -40,25 +50,16 @@ pub(crate) fn measure(program: &Path) -> (Nproc, String) {
             "needs root: only root can setuid() to another user".into(),
         );
     }
+    let what = format!("setuid({USER}) with RLIMIT_NPROC 0 while uid {USER} runs a process");
     match with_holder(|| attempt::run(&mut over_limit_command(program))) {
-        Ok(Ok(Exec::Refused(libc::EAGAIN))) => (
-            Nproc::Eagain,
-            format!(
-                "setuid({USER}) with RLIMIT_NPROC 0 and one process of uid {USER} running: execve failed with EAGAIN"
-            ),
-        ),
-        Ok(Ok(Exec::Ran)) => (
-            Nproc::Allowed,
-            format!(
-                "setuid({USER}) with RLIMIT_NPROC 0 and one process of uid {USER} running: execve succeeded"
-            ),
-        ),
+        Ok(Ok(Exec::Refused(libc::EAGAIN))) => {
+            (Nproc::Eagain, format!("{what}: execve failed with EAGAIN"))
+        }
+        Ok(Ok(Exec::Ran)) => (Nproc::Allowed, format!("{what}: execve succeeded")),
         Ok(Ok(Exec::Refused(errno))) => {
             let error = std::io::Error::from_raw_os_error(errno);
-            (
-                Nproc::Skipped,
-                format!("execve failed with another error: {error}"),
-            )
+            let why = format!("execve failed with another error: {error}");
+            (Nproc::Skipped, why)
         }
         Ok(Err(e)) => (Nproc::Skipped, e.to_string()),
         Err(e) => (Nproc::Skipped, e),

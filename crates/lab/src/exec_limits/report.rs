@@ -189,47 +189,30 @@ fn per_stack(options: &Options, stack: StackLimit, page: u64, t: &mut Ticker<'_>
 
 /// Every measured value that differs from what the kernel's arithmetic or source says.
 pub(crate) fn differences(r: &Report) -> Vec<String> {
-    let mut out = Vec::new();
-    let current = [(
-        r.stack_rlimit,
-        Some(r.arg_max_bytes),
-        Some(r.arg_max_formula),
-        r.arg_max_stack_bound,
-    )];
-    let stacks = r.per_stack.iter().map(|p| {
-        (
-            p.stack_rlimit,
-            p.arg_max_bytes,
-            p.arg_max_formula,
-            p.arg_max_stack_bound,
-        )
+    let now = Bound {
+        stack: r.stack_rlimit,
+        measured: Some(r.arg_max_bytes),
+        formula: Some(r.arg_max_formula),
+        stack_bound: r.arg_max_stack_bound,
+    };
+    let per_stack = r.per_stack.iter().map(|p| Bound {
+        stack: p.stack_rlimit,
+        measured: p.arg_max_bytes,
+        formula: p.arg_max_formula,
+        stack_bound: p.arg_max_stack_bound,
     });
-    for (stack, measured, formula, bound) in current.into_iter().chain(stacks) {
-        let (Some(m), Some(f)) = (measured, formula) else {
-            continue;
-        };
-        if m != f {
-            let why = if Some(m) == bound {
-                ": it equals the temporary stack's bound (RLIMIT_STACK in whole pages - 8 - the \
-                 filename), which binds before the 128 KiB floor"
-            } else {
-                ""
-            };
-            out.push(format!(
-                "arg_max_bytes (stack {stack}): measured {m}, formula {f}{why}"
-            ));
-        }
-    }
+    let mut out: Vec<String> = [now]
+        .into_iter()
+        .chain(per_stack)
+        .filter_map(|b| b.difference())
+        .collect();
     let mut check = |what: &str, measured: String, expected: String| {
         if measured != expected {
             out.push(format!("{what}: measured {measured}, expected {expected}"));
         }
     };
-    check(
-        "max_arg_strlen",
-        r.max_arg_strlen.to_string(),
-        r.max_arg_strlen_expected.to_string(),
-    );
+    let strlen = (r.max_arg_strlen, r.max_arg_strlen_expected);
+    check("max_arg_strlen", strlen.0.to_string(), strlen.1.to_string());
     if let Some(shebang) = r.shebang_max {
         check(
             "shebang_max",
@@ -246,4 +229,33 @@ pub(crate) fn differences(r: &Report) -> Vec<String> {
         check("nproc_at_execve", "allowed".into(), "eagain".into());
     }
     out
+}
+
+/// One E2BIG boundary and the arithmetic beside it.
+struct Bound {
+    stack: StackLimit,
+    measured: Option<u64>,
+    formula: Option<u64>,
+    stack_bound: Option<u64>,
+}
+
+impl Bound {
+    /// The difference from the formula, explained when the temporary stack's bound accounts
+    /// for it.
+    fn difference(&self) -> Option<String> {
+        let (m, f) = (self.measured?, self.formula?);
+        if m == f {
+            return None;
+        }
+        let why = if Some(m) == self.stack_bound {
+            ": it equals the temporary stack's bound (RLIMIT_STACK in whole pages - 8 - the \
+             filename), which binds before the 128 KiB floor"
+        } else {
+            ""
+        };
+        Some(format!(
+            "arg_max_bytes (stack {}): measured {m}, formula {f}{why}",
+            self.stack
+        ))
+    }
 }

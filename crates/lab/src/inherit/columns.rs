@@ -113,14 +113,7 @@ pub(crate) fn exec(subject: &mut Subject, probe: &Path) -> Outcome {
         Fork::Parent(pid) => {
             drop(writer);
             let report = collect(reader, || forklab_spawn::wait_pid(pid))?;
-            let mut lines = report.lines();
-            let first = lines.next().unwrap_or_default();
-            if let Some(error) = first.strip_prefix("error: ") {
-                return Err(error.to_string());
-            }
-            let BeforeExec { plan, before } = serde_json::from_str(first).map_err(text)?;
-            let after = lines.next().ok_or("the probe did not report after exec")?;
-            let after = serde_json::from_str(after).map_err(text)?;
+            let (BeforeExec { plan, before }, after) = parse_exec_report(&report)?;
             // Same process before and after: only the exit mark says anything (sharing with
             // the subject is the fork column's business).
             let post = Post {
@@ -135,6 +128,17 @@ pub(crate) fn exec(subject: &mut Subject, probe: &Path) -> Outcome {
             })
         }
     }
+}
+
+/// The exec child's line, then the probe's; or the exec child's `error: ` line.
+fn parse_exec_report(report: &str) -> Result<(BeforeExec, Snapshot), String> {
+    if let Some(error) = report.lines().find_map(|l| l.strip_prefix("error: ")) {
+        return Err(error.to_string());
+    }
+    let mut lines = report.lines();
+    let before = serde_json::from_str(lines.next().unwrap_or_default()).map_err(text)?;
+    let after = lines.next().ok_or("the probe did not report after exec")?;
+    Ok((before, serde_json::from_str(after).map_err(text)?))
 }
 
 /// The exec child: prepare, report, exec the probe. Returns only the reason it failed (also

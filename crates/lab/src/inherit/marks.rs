@@ -156,6 +156,11 @@ pub(crate) fn schedule(notes: &mut Notes) {
         rustix::process::setpriority_process(None, target),
     );
     note(notes, "sched_policy", sys::attrs::set_sched_batch());
+    one_cpu(notes);
+}
+
+/// Restricts the process to its last allowed CPU, when it has several.
+fn one_cpu(notes: &mut Notes) {
     match rustix::thread::sched_getaffinity(None) {
         Ok(set) if set.count() >= 2 => {
             let last = (0..1024).rev().find(|&cpu| set.is_set(cpu)).unwrap_or(0);
@@ -168,10 +173,8 @@ pub(crate) fn schedule(notes: &mut Notes) {
             );
         }
         _ => {
-            notes.insert(
-                "cpu_affinity".into(),
-                "one CPU only: the mask is not distinctive".into(),
-            );
+            let why = "one CPU only: the mask is not distinctive";
+            notes.insert("cpu_affinity".into(), why.into());
         }
     }
 }

@@ -74,14 +74,7 @@ pub(crate) fn row(
         "itimer_real" | "dumpable" => second,
         _ => main,
     };
-    let fork = cell(&round.fork, key);
-    let exec = match key {
-        "setuid_exec_euid" => setuid_cell(setuid, 1),
-        "setuid_exec_saved_uid" => setuid_cell(setuid, 2),
-        _ => cell(&round.exec, key),
-    };
-    let vfork = attribute.vfork.map(|_| cell(&round.vfork, key));
-    let posix_spawn = attribute.posix_spawn.then(|| cell(&round.posix_spawn, key));
+    let (fork, exec, vfork, posix_spawn) = measured(attribute, round, setuid);
     let cells = [
         ("fork", Some(&fork), Some(attribute.fork)),
         ("exec", Some(&exec), Some(attribute.exec)),
@@ -113,6 +106,26 @@ pub(crate) fn row(
             posix_spawn: posix_spawn.map(|c| c.seen),
         },
     }
+}
+
+/// The four cells of a row (vfork and posix_spawn only where measured).
+fn measured(
+    attribute: &Attribute,
+    round: &RoundResult,
+    setuid: &SetuidOutcome,
+) -> (Cell, Cell, Option<Cell>, Option<Cell>) {
+    let key = attribute.key;
+    let exec = match key {
+        "setuid_exec_euid" => setuid_cell(setuid, 1),
+        "setuid_exec_saved_uid" => setuid_cell(setuid, 2),
+        _ => cell(&round.exec, key),
+    };
+    (
+        cell(&round.fork, key),
+        exec,
+        attribute.vfork.map(|_| cell(&round.vfork, key)),
+        attribute.posix_spawn.then(|| cell(&round.posix_spawn, key)),
+    )
 }
 
 type Compared<'a> = (&'a str, Option<&'a Cell>, Option<Value>);
