@@ -161,6 +161,30 @@ mod tests {
     }
 
     #[test]
+    fn stack_sizes_and_inherit_keys() {
+        use forklab_lab::exec_limits::StackLimit;
+        assert_eq!(parse_stack("8M"), Ok(StackLimit::Bytes(8 << 20)));
+        assert_eq!(parse_stack("unlimited"), Ok(StackLimit::Unlimited));
+        assert!(parse_stack("abc").unwrap_err().contains("not a size"));
+        assert_eq!(parse_inherit_key(" pid "), Ok("pid".to_string()));
+        assert!(
+            parse_inherit_key("pids")
+                .unwrap_err()
+                .contains("unknown key")
+        );
+    }
+
+    #[test]
+    fn the_probe_is_the_subcommand_the_library_execs() {
+        use clap::CommandFactory;
+        let name = forklab_lab::inherit::probe::SUBCOMMAND;
+        let probe = Cli::command().find_subcommand(name).cloned();
+        assert!(probe.is_some_and(|p| p.is_hide_set()));
+        let cli = Cli::try_parse_from(["forklab", name, "--report-fd", "3", "--ids-only"]);
+        assert!(matches!(cli.map(|c| c.command), Ok(Command::Probe(_))));
+    }
+
+    #[test]
     fn clap_definition_is_consistent() {
         use clap::CommandFactory;
         Cli::command().debug_assert();

@@ -104,3 +104,17 @@ fn skip_reasons(row: &Row) -> String {
         .collect();
     reasons.join("; ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::cell;
+    use forklab_lab::inherit::Value::{No, Shared, Skipped, Yes};
+
+    #[test]
+    fn differences_are_marked_and_skips_are_not() {
+        assert_eq!(cell(Some(Yes), Some(Yes)), "yes");
+        assert_eq!(cell(Some(Shared), Some(Yes)), "shared!");
+        assert_eq!(cell(Some(Skipped), Some(No)), "skipped");
+        assert_eq!(cell(None, None), "-");
+    }
+}

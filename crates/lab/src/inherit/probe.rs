@@ -73,3 +73,37 @@ pub fn report_channel(fd: i32) -> io::Result<File> {
 pub fn parse_plan(json: &str) -> Result<Plan, serde_json::Error> {
     serde_json::from_str(json)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plan_travels_on_the_command_line() {
+        let plan = Plan {
+            plain_fd: 50,
+            timer_id: Some(0),
+            regions: [1 << 40, 2 << 40, 3 << 40],
+            magic: [u64::MAX, 1, 2],
+            moves: true,
+            ..Plan::default()
+        };
+        let args = args(&plan, 61);
+        assert_eq!(args[..4], [SUBCOMMAND, "--report-fd", "61", "--plan"]);
+        assert_eq!(parse_plan(&args[4]).unwrap(), plan);
+        assert_eq!(
+            ids_only_args(7),
+            [SUBCOMMAND, "--report-fd", "7", "--ids-only"]
+        );
+    }
+
+    #[test]
+    fn a_snapshot_survives_json() {
+        let mut seen = credentials();
+        seen.regions = [Some(1), None, Some(u64::MAX)];
+        seen.handled = Some(snapshot::Disposition::Handler);
+        let json = serde_json::to_string(&seen).unwrap();
+        assert_eq!(serde_json::from_str::<Snapshot>(&json).unwrap(), seen);
+        assert!(seen.uid.is_some() && seen.pid > 0);
+    }
+}
