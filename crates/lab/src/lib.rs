@@ -15,11 +15,11 @@
 //! # Ok::<(), spawn_cost::Error>(())
 //! ```
 //!
-//! - [`inherit`]: what crosses `fork(2)` and `execve(2)`, measured (TLPI's table).
-//! - [`exec_limits`]: the `E2BIG` boundary, `MAX_ARG_STRLEN`, empty `argv`, `#!` lines.
+//! Experiments never print: progress goes through a callback.
 //!
-//! Experiments never print: progress goes through a callback. All `unsafe` code is in the
-//! private `sys` module.
+//! Also here: [`inherit`], what crosses `fork(2)` and `execve(2)`, measured (TLPI's table),
+//! and [`exec_limits`], the `E2BIG` boundary, `MAX_ARG_STRLEN`, empty `argv` and `#!` lines,
+//! found with real `execve` calls. All `unsafe` code is in the private `sys` module.
 #![deny(missing_docs)]
 
 pub mod ballast;

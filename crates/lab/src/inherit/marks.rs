@@ -12,6 +12,7 @@ use std::io::{self, Seek, SeekFrom};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
+/// A number unlikely to repeat: the time in nanoseconds mixed with the pid.
 pub(crate) fn unique() -> u64 {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
     now.map_or(1, |d| d.as_nanos() as u64) ^ u64::from(std::process::id())
@@ -50,6 +51,7 @@ pub(crate) fn identity(dir: &Path, env_value: u64, notes: &mut Notes) -> io::Res
     Ok(())
 }
 
+/// Records why `key` could not be made distinctive, when `result` is an error.
 pub(crate) fn note<T, E: std::fmt::Display>(notes: &mut Notes, key: &str, result: Result<T, E>) {
     if let Err(e) = result {
         notes.insert(key.to_string(), format!("could not be set up: {e}"));

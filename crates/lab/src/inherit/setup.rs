@@ -1,11 +1,12 @@
 //! Making the subject process distinctive: every attribute is set to a value a child could
 //! not have by accident, and the [`Plan`] records how to recognise it.
 //!
-//! The marks themselves are in `marks`. This runs only in the subject, a disposable fork of the caller, because it changes things
-//! that cannot be undone (a new session, `no_new_privs`, a lower priority). A step that fails
-//! does not stop the experiment: it leaves a note, and the rows that depended on it are
-//! `skipped` with that reason. What happens before an exec (the exec column) is in
-//! `exec_setup`.
+//! The marks themselves are in `marks`; this module holds the subject together and reads
+//! back and resets what its children may share with it. It runs only in the subject, a
+//! disposable fork of the caller, because it changes things that cannot be undone (a new
+//! session, `no_new_privs`, a lower priority). A step that fails does not stop the
+//! experiment: it leaves a note, and the rows that depended on it are `skipped` with that
+//! reason. What happens before an exec (the exec column) is in `exec_setup`.
 
 use super::judge::Post;
 use super::marks::*;
@@ -63,7 +64,7 @@ impl Subject {
         prctls(round, &mut notes);
         burn_cpu();
         let mut open = open;
-        open.push(mark_writer);
+        open.push(mark_writer); // kept open so that an exit handler can always write
         Ok(Subject {
             round,
             plan,

@@ -1,7 +1,7 @@
 //! Process attributes without a safe wrapper elsewhere: the three user IDs, supplementary
 //! groups into a fixed array, the scheduling policy, and the environment.
 
-use super::cvt;
+use super::errno::cvt;
 use std::ffi::OsStr;
 use std::io;
 

@@ -1,7 +1,7 @@
 //! Descriptors named by number, as the inheritance probe receives them: is it open, is it
 //! close-on-exec, where is its offset, and adopting one as an owned descriptor.
 
-use super::cvt;
+use super::errno::cvt;
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
 
@@ -10,7 +10,7 @@ pub(crate) fn is_open(fd: i32) -> Option<bool> {
     // SAFETY: F_GETFD on any number is harmless.
     let ret = unsafe { libc::syscall(libc::SYS_fcntl, fd, libc::F_GETFD) };
     match ret {
-        -1 if super::errno() == libc::EBADF => Some(false),
+        -1 if super::errno::errno() == libc::EBADF => Some(false),
         -1 => None,
         _ => Some(true),
     }

@@ -1,7 +1,7 @@
 //! File locks on descriptors named by number: `fcntl(2)` record locks (owned by a process)
 //! and `flock(2)` locks (owned by an open file description). Raw system calls throughout.
 
-use super::cvt;
+use super::errno::cvt;
 use std::io;
 
 fn record(kind: i16, start: u64) -> libc::flock {

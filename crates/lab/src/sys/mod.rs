@@ -11,6 +11,7 @@
 //! - `vfork`: a `clone(CLONE_VM|CLONE_VFORK)` child on a private stack that runs a function.
 //! - `process`: `fork(2)` in a multi-threaded process (thread count only), `atexit(3)`.
 //! - `limits`: `sysconf(_SC_ARG_MAX)`.
+//! - `errno`: the C convention "-1 and errno" as an `io::Result`.
 //!
 //! Every reader that a `CLONE_VM` child may call is a raw system call (`libc::syscall` or
 //! `rustix`, which issues system calls itself): no allocation, no lock, no panic. Every
@@ -18,6 +19,7 @@
 //! does not decide anything: it reads and sets, the experiments interpret.
 
 pub(crate) mod attrs;
+pub(crate) mod errno;
 pub(crate) mod fds;
 pub(crate) mod limits;
 pub(crate) mod locks;
@@ -26,20 +28,3 @@ pub(crate) mod process;
 pub(crate) mod signals;
 pub(crate) mod timers;
 pub(crate) mod vfork;
-
-use std::io;
-
-/// The C convention "-1 and errno" as an `io::Result` of the raw return value.
-pub(crate) fn cvt(ret: libc::c_long) -> io::Result<libc::c_long> {
-    if ret == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(ret)
-    }
-}
-
-/// The calling thread's `errno`.
-pub(crate) fn errno() -> i32 {
-    // SAFETY: __errno_location returns the calling thread's errno slot, always valid.
-    unsafe { *libc::__errno_location() }
-}

@@ -4,7 +4,7 @@
 //! structures, so a `CLONE_VM` child may call them. Setters use glibc and run only in
 //! processes of their own.
 
-use super::{cvt, errno};
+use super::errno::{cvt, errno};
 use serde::{Deserialize, Serialize};
 use std::io;
 

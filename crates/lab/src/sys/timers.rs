@@ -1,7 +1,7 @@
 //! Timers: `alarm(2)`, the real-time interval timer (`setitimer(2)`), and POSIX timers
 //! (`timer_create(2)`) with no notification. Readers are raw system calls.
 
-use super::cvt;
+use super::errno::cvt;
 use serde::{Deserialize, Serialize};
 use std::io;
 
@@ -118,7 +118,7 @@ pub(crate) fn posix_timer_armed(id: i32) -> Option<bool> {
     };
     match ret {
         0 => Some(spec.it_value.tv_sec > 0 || spec.it_value.tv_nsec > 0),
-        _ if super::errno() == libc::EINVAL => Some(false),
+        _ if super::errno::errno() == libc::EINVAL => Some(false),
         _ => None,
     }
 }
