@@ -40,7 +40,11 @@ pub(crate) fn take_raw(plan: &Plan, s: &mut Snapshot) {
     s.flock = flock_held(plan.flock_fd);
     take_prctl(s);
     let cpu = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
-    s.cpu_time_us = Some(cpu.tv_sec as u64 * 1_000_000 + cpu.tv_nsec as u64 / 1000);
+    s.cpu_time_us = Some(
+        (cpu.tv_sec as u64)
+            .saturating_mul(1_000_000)
+            .saturating_add(cpu.tv_nsec as u64 / 1000),
+    );
     s.threads = sys::process::thread_count_raw();
 }
 
