@@ -25,6 +25,14 @@ pub(crate) enum Command {
     SpawnCost(SpawnCostArgs),
     /// Replace this process with `/bin/cat FILE` (the article's execve_cat: same pid, no fork)
     Cat(CatArgs),
+    /// What crosses fork() and execve(): the inheritance table, measured on this kernel
+    Inherit(InheritArgs),
+    /// execve's argument limits, measured: the E2BIG boundary, MAX_ARG_STRLEN, empty argv,
+    /// the longest #! line
+    ExecLimits(ExecLimitsArgs),
+    /// The probe that the children of `inherit` and `exec-limits` run (internal)
+    #[command(name = "__probe", hide = true)]
+    Probe(ProbeArgs),
 }
 
 /// `forklab spawn-cost`.
@@ -61,6 +69,65 @@ pub(crate) struct CatArgs {
     pub file: PathBuf,
 }
 
+/// `forklab inherit`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Values: yes (inherited or preserved), no (reset or not inherited), \
+shared (the same object, not a copy), skipped (not measurable here; the note says why). A value \
+marked ! differs from the documentation; the exit status is then 1."
+)]
+pub(crate) struct InheritArgs {
+    /// Only these attributes (comma-separated keys, e.g. pid,pending_signals,file_offsets)
+    #[arg(long, value_delimiter = ',', value_name = "KEYS", value_parser = parse_inherit_key)]
+    pub only: Vec<String>,
+    /// Print one JSON document instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `forklab exec-limits`.
+#[derive(Debug, Args)]
+pub(crate) struct ExecLimitsArgs {
+    /// Also measure under these RLIMIT_STACK values (comma-separated), each applied to the
+    /// child before it execs. A size is bytes (8388608), or a number with K, M or G (binary:
+    /// 512K, 8M, 1G), or "unlimited"
+    #[arg(long, value_delimiter = ',', value_name = "SIZES", value_parser = parse_stack, allow_hyphen_values = true)]
+    pub stack: Vec<forklab_lab::exec_limits::StackLimit>,
+    /// The program to exec when measuring (cheap, statically or dynamically linked; it must
+    /// exit on its own)
+    #[arg(long, default_value = "/bin/true")]
+    pub program: PathBuf,
+    /// Print one JSON document instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The hidden `__probe` subcommand (see `cmd::probe`).
+#[derive(Debug, Args)]
+pub(crate) struct ProbeArgs {
+    /// The descriptor to write the JSON report to
+    #[arg(long)]
+    pub report_fd: i32,
+    /// What the parent set up, as JSON
+    #[arg(long, required_unless_present = "ids_only")]
+    pub plan: Option<String>,
+    /// Report only the credentials (the mode of a set-user-ID copy)
+    #[arg(long)]
+    pub ids_only: bool,
+}
+
+/// An attribute key of `forklab inherit`.
+pub(crate) fn parse_inherit_key(s: &str) -> Result<String, String> {
+    forklab_lab::inherit::check_key(s.trim())
+        .map(|()| s.trim().to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// An `RLIMIT_STACK` value for `forklab exec-limits --stack`.
+pub(crate) fn parse_stack(s: &str) -> Result<forklab_lab::exec_limits::StackLimit, String> {
+    s.parse()
+}
+
 /// A size in MiB: a non-negative integer.
 pub(crate) fn parse_mib(s: &str) -> Result<u64, String> {
     if s.trim_start().starts_with('-') {
@@ -92,6 +159,30 @@ mod tests {
         assert!(parse_count("abc").unwrap_err().contains("not a number"));
         assert_eq!(parse_mib("1024"), Ok(1024));
         assert!(parse_mib("-1").unwrap_err().contains("negative"));
+    }
+
+    #[test]
+    fn stack_sizes_and_inherit_keys() {
+        use forklab_lab::exec_limits::StackLimit;
+        assert_eq!(parse_stack("8M"), Ok(StackLimit::Bytes(8 << 20)));
+        assert_eq!(parse_stack("unlimited"), Ok(StackLimit::Unlimited));
+        assert!(parse_stack("abc").unwrap_err().contains("not a size"));
+        assert_eq!(parse_inherit_key(" pid "), Ok("pid".to_string()));
+        assert!(
+            parse_inherit_key("pids")
+                .unwrap_err()
+                .contains("unknown key")
+        );
+    }
+
+    #[test]
+    fn the_probe_is_the_subcommand_the_library_execs() {
+        use clap::CommandFactory;
+        let name = forklab_lab::inherit::probe::SUBCOMMAND;
+        let probe = Cli::command().find_subcommand(name).cloned();
+        assert!(probe.is_some_and(|p| p.is_hide_set()));
+        let cli = Cli::try_parse_from(["forklab", name, "--report-fd", "3", "--ids-only"]);
+        assert!(matches!(cli.map(|c| c.command), Ok(Command::Probe(_))));
     }
 
     #[test]

@@ -19,6 +19,11 @@ pub(crate) enum Outcome {
 }
 
 fn main() -> ExitCode {
+    // Before the refusal: a set-user-ID copy of the probe reports its credentials and exits,
+    // which is all it may do (see `cmd::probe` for why that is safe).
+    if let Some(code) = cmd::probe::dispatch_early() {
+        return code;
+    }
     if let Some(why) = set_id_refusal() {
         eprintln!("forklab: error: {why}");
         return ExitCode::from(2);

@@ -16,9 +16,17 @@
 //! ```
 //!
 //! Experiments never print: progress goes through a callback.
+//!
+//! Also here: [`inherit`], what crosses `fork(2)` and `execve(2)`, measured (TLPI's table),
+//! and [`exec_limits`], the `E2BIG` boundary, `MAX_ARG_STRLEN`, empty `argv` and `#!` lines,
+//! found with real `execve` calls. All `unsafe` code is in the private `sys` module.
 #![deny(missing_docs)]
 
 pub mod ballast;
+pub mod exec_limits;
+pub mod inherit;
 pub mod spawn_cost;
 pub mod stats;
+#[allow(unsafe_code)]
+mod sys;
 pub mod system;

@@ -1,6 +1,9 @@
 //! One module per subcommand; each turns its args into options, calls the library, renders.
 
 mod cat;
+mod exec_limits;
+mod inherit;
+pub(crate) mod probe;
 mod spawn_cost;
 
 use crate::Outcome;
@@ -11,5 +14,8 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::SpawnCost(args) => spawn_cost::run(args),
         Command::Cat(args) => cat::run(args),
+        Command::Inherit(args) => inherit::run(args),
+        Command::ExecLimits(args) => exec_limits::run(args),
+        Command::Probe(args) => probe::run(args),
     }
 }

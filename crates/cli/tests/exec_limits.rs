@@ -1,0 +1,183 @@
+//! `forklab exec-limits` end to end: the measured E2BIG boundary against the kernel's
+//! formula (to the byte), MAX_ARG_STRLEN, empty argv, the `#!` limit, the RLIMIT_NPROC check
+//! (root), a stack below the 128 KiB floor, and bad `--stack` values.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::sync::OnceLock;
+
+fn forklab() -> Command {
+    Command::cargo_bin("forklab").unwrap()
+}
+
+fn is_root() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
+    line.split_whitespace().nth(2) == Some("0")
+}
+
+const STACKS: &str = "512K,16M,unlimited";
+
+/// `forklab exec-limits --json --stack 512K,16M,unlimited`, run once: (exit code, JSON).
+fn limits() -> &'static (i32, Value) {
+    static LIMITS: OnceLock<(i32, Value)> = OnceLock::new();
+    LIMITS.get_or_init(|| {
+        let out = forklab()
+            .args(["exec-limits", "--json", "--stack", STACKS])
+            .output()
+            .unwrap();
+        let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!("{e}: {}", String::from_utf8_lossy(&out.stderr));
+        });
+        (out.status.code().unwrap(), json)
+    })
+}
+
+fn u(v: &Value) -> u64 {
+    v.as_u64().unwrap_or_else(|| panic!("not a number: {v}"))
+}
+
+/// The kernel's arithmetic, written out again independently of the library: a quarter of
+/// the stack, capped at 6 MiB, at least 32 pages; minus 8 bytes per pointer and the
+/// filename with its NUL.
+fn formula(stack: Option<u64>, page: u64, argc: u64, program: &str) -> u64 {
+    let quarter = stack.map_or(u64::MAX, |s| s / 4);
+    let limit = quarter.min(6 << 20).max(32 * page);
+    limit - 8 * argc - (program.len() as u64 + 1)
+}
+
+#[test]
+fn the_boundary_is_the_kernel_formula_to_the_byte() {
+    let (code, r) = limits();
+    assert_eq!(*code, 0, "{r:#}");
+    let page = u(&r["page_size"]);
+    let program = r["program"].as_str().unwrap();
+    let stack = r["stack_rlimit"].as_u64();
+    assert_eq!(u(&r["envc"]), 0);
+    let expected = formula(stack, page, u(&r["argc"]), program);
+    assert_eq!(u(&r["arg_max_bytes"]), expected);
+    assert_eq!(u(&r["arg_max_formula"]), expected);
+    let per_stack = r["per_stack"].as_array().unwrap();
+    let asked: Vec<Option<u64>> = vec![Some(512 << 10), Some(16 << 20), None];
+    assert_eq!(per_stack.len(), asked.len());
+    for (p, stack) in per_stack.iter().zip(asked) {
+        assert_eq!(p["stack_rlimit"].as_u64(), stack, "{p}");
+        if !is_root() && p["skipped"].is_string() {
+            eprintln!("skipped {p}: not root");
+            continue;
+        }
+        let expected = formula(stack, page, u(&p["argc"]), program);
+        assert_eq!(u(&p["arg_max_bytes"]), expected, "{p}");
+        assert_eq!(u(&p["arg_max_formula"]), expected, "{p}");
+    }
+    assert!(
+        r["sysconf_arg_max"]
+            .as_u64()
+            .is_some_and(|n| n >= 32 * page)
+    );
+}
+
+#[test]
+fn single_strings_empty_argv_and_shebang_lines() {
+    let (_, r) = limits();
+    let page = u(&r["page_size"]);
+    assert_eq!(u(&r["max_arg_strlen"]), 32 * page - 1);
+    if page == 4096 {
+        assert_eq!(u(&r["max_arg_strlen"]), 131_071);
+    }
+    // Linux 5.18+: an empty argv gets an empty argv[0].
+    assert_eq!(r["empty_argv"], serde_json::json!({"argc": 1, "argv0": ""}));
+    // BINPRM_BUF_SIZE is 256 since Linux 5.1: "#!" plus 253 bytes of path, then the newline.
+    assert_eq!(u(&r["shebang_max"]), 255);
+    assert!(r["differences"].as_array().unwrap().is_empty(), "{r:#}");
+}
+
+#[test]
+fn rlimit_nproc_is_checked_at_execve() {
+    let (_, r) = limits();
+    if !is_root() {
+        eprintln!("skipped: needs root to setuid() to another user");
+        assert_eq!(r["nproc_at_execve"], "skipped");
+        assert!(
+            r["nproc_at_execve_detail"]
+                .as_str()
+                .unwrap()
+                .contains("needs root")
+        );
+        return;
+    }
+    assert_eq!(
+        r["nproc_at_execve"], "eagain",
+        "{}",
+        r["nproc_at_execve_detail"]
+    );
+}
+
+#[test]
+fn below_128_kib_the_stack_itself_is_the_bound() {
+    let out = forklab()
+        .args(["exec-limits", "--json", "--stack", "100K"])
+        .assert()
+        .code(1)
+        .get_output()
+        .clone();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let p = &r["per_stack"][0];
+    let program = r["program"].as_str().unwrap();
+    // The strings, the filename and an 8-byte terminator fill the 25 pages RLIMIT_STACK
+    // allows the temporary stack, not the 32 pages the formula promises.
+    assert_eq!(
+        u(&p["arg_max_bytes"]),
+        (100 << 10) - 8 - (program.len() as u64 + 1)
+    );
+    assert_eq!(p["arg_max_bytes"], p["arg_max_stack_bound"]);
+    assert!(u(&p["arg_max_formula"]) > u(&p["arg_max_bytes"]));
+    let differences = r["differences"].to_string();
+    assert!(differences.contains("temporary stack"), "{differences}");
+}
+
+#[test]
+fn the_human_report() {
+    let out = forklab()
+        .args(["exec-limits", "--stack", "1M"])
+        .assert()
+        .code(0)
+        .get_output()
+        .clone();
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    for expected in [
+        "RLIMIT_STACK",
+        "8M (now)",
+        "\n1M ",
+        "max_arg_strlen",
+        "shebang_max",
+        "empty argv",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "{expected:?} missing from:\n{stdout}"
+        );
+    }
+}
+
+fn usage_error(stack: &str, says: &str) {
+    let out = forklab()
+        .args(["exec-limits", "--stack", stack])
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.starts_with("forklab: error: "), "{stderr}");
+    assert!(stderr.contains(says), "{stack}: {stderr}");
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bad_stack_sizes_are_usage_errors() {
+    usage_error("abc", "not a size: \"abc\"");
+    usage_error("-1", "cannot be negative");
+    usage_error("8M,8X", "not a size: \"8X\"");
+    usage_error("", "not a size");
+}

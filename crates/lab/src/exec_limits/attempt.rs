@@ -1,0 +1,86 @@
+//! One real `execve(2)`: build the command, spawn it (the child applies the requested
+//! `RLIMIT_STACK` to itself and then calls `execve` under it), and tell "the program ran"
+//! from "execve refused with this errno". Everything else is an error.
+
+use super::{Error, StackLimit};
+use forklab_spawn::{Command, Resource, Rlimit, SpawnError, Step, Strategy};
+use std::path::Path;
+
+/// What one `execve` did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Exec {
+    /// It succeeded: the program ran (and has been reaped).
+    Ran,
+    /// It failed with this `errno`.
+    Refused(i32),
+}
+
+/// A command that runs `program` as given (no `PATH` search, no `/bin/sh` fallback) with an
+/// empty environment and, if asked, a stack limit set in the child before it execs.
+pub(crate) fn command(program: &Path, stack: Option<StackLimit>) -> Command {
+    let mut command = Command::new(program);
+    command
+        .search_path(false)
+        .env_clear()
+        .strategy(Strategy::VforkExec);
+    if let Some(stack) = stack {
+        command.rlimit(Resource::Stack, stack_rlimit(stack));
+    }
+    command
+}
+
+/// The soft limit asked for; the hard limit is kept unless it is lower (only root may raise
+/// it).
+fn stack_rlimit(stack: StackLimit) -> Rlimit {
+    let hard = rustix::process::getrlimit(rustix::process::Resource::Stack).maximum;
+    let soft = stack.as_option();
+    let hard = match (soft, hard) {
+        (_, None) | (None, _) => None,
+        (Some(s), Some(h)) => Some(s.max(h)),
+    };
+    Rlimit { soft, hard }
+}
+
+/// Runs the command once.
+pub(crate) fn run(command: &mut Command) -> Result<Exec, Error> {
+    match command.spawn() {
+        Ok(mut child) => {
+            child.wait().map_err(|e| spawn_error(command, e))?;
+            Ok(Exec::Ran)
+        }
+        Err(e) => match SpawnError::from_io(&e) {
+            Some(failure) if failure.step() == Step::Exec => {
+                Ok(Exec::Refused(failure.raw_os_error().unwrap_or(0)))
+            }
+            Some(failure) if failure.step() == Step::Rlimit => {
+                let errno = failure.raw_os_error().unwrap_or(0);
+                Err(Error::Rlimit(std::io::Error::from_raw_os_error(errno)))
+            }
+            _ => Err(spawn_error(command, e)),
+        },
+    }
+}
+
+fn spawn_error(command: &Command, source: std::io::Error) -> Error {
+    Error::Spawn {
+        program: command.get_program().to_string_lossy().into_owned(),
+        source,
+    }
+}
+
+/// Runs the command once and answers "accepted?": `Ran` yes, `refused_with` no, any other
+/// refusal is an error naming `what` was being measured.
+pub(crate) fn accepted(
+    command: &mut Command,
+    refused_with: i32,
+    what: &'static str,
+) -> Result<bool, Error> {
+    match run(command)? {
+        Exec::Ran => Ok(true),
+        Exec::Refused(errno) if errno == refused_with => Ok(false),
+        Exec::Refused(errno) => Err(Error::Unexpected {
+            what,
+            error: std::io::Error::from_raw_os_error(errno),
+        }),
+    }
+}

@@ -1,0 +1,261 @@
+//! The measurements put together, with the kernel's arithmetic beside each one and every
+//! difference listed.
+
+use super::formula::{arg_limit, arg_max_formula, max_arg_strlen, stack_growth_bound};
+use super::{Error, Nproc, Options, Progress, StackLimit};
+use super::{arg_max, nproc, probe, shebang, strlen};
+use serde::{Deserialize, Serialize};
+
+/// `BINPRM_BUF_SIZE` since Linux 5.1: the bytes of a file the kernel reads to recognise it.
+pub const BINPRM_BUF_SIZE: u64 = 256;
+
+/// Everything `forklab exec-limits` measured.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    /// `uname -r`.
+    pub kernel: String,
+    /// The page size the kernel's limits are counted in.
+    pub page_size: u64,
+    /// The program exec'd while measuring.
+    pub program: String,
+    /// The current soft `RLIMIT_STACK`.
+    pub stack_rlimit: StackLimit,
+    /// The largest argument and environment strings (bytes, NULs included) accepted.
+    pub arg_max_bytes: u64,
+    /// What `fs/exec.c` allows for the same call: [`arg_limit_bytes`](Self::arg_limit_bytes)
+    /// minus the pointer arrays and the filename.
+    pub arg_max_formula: u64,
+    /// The kernel's limit before the pointer arrays: `min(stack/4, 6 MiB)`, at least 128 KiB.
+    pub arg_limit_bytes: u64,
+    /// The bound of the temporary stack (`RLIMIT_STACK` in whole pages, less an 8-byte
+    /// terminator and the filename), which binds first below about 128 KiB; `null` unlimited.
+    pub arg_max_stack_bound: Option<u64>,
+    /// `argc` of that largest call (the program name, then equal strings).
+    pub argc: u64,
+    /// Its `envc` (the environment is empty).
+    pub envc: u64,
+    /// `sysconf(_SC_ARG_MAX)` here.
+    pub sysconf_arg_max: Option<u64>,
+    /// The longest single argument accepted, bytes without its NUL.
+    pub max_arg_strlen: u64,
+    /// `MAX_ARG_STRLEN - 1`: 32 pages less the NUL.
+    pub max_arg_strlen_expected: u64,
+    /// What a program exec'd with an empty `argv` sees.
+    pub empty_argv: EmptyArgv,
+    /// The longest `#!` line honoured (from `#!` to the end of the path); `null` if skipped.
+    pub shebang_max: Option<u64>,
+    /// `BINPRM_BUF_SIZE - 1`.
+    pub shebang_max_expected: u64,
+    /// Why `shebang_max` was skipped.
+    pub shebang_note: Option<String>,
+    /// `eagain`, `allowed` or `skipped`.
+    pub nproc_at_execve: Nproc,
+    /// What happened, or why it was skipped.
+    pub nproc_at_execve_detail: String,
+    /// The same boundary under each `--stack` value.
+    pub per_stack: Vec<PerStack>,
+    /// Every measurement that differs from the kernel's arithmetic or documentation.
+    pub differences: Vec<String>,
+}
+
+/// What a program sees when exec'd with an empty `argv`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmptyArgv {
+    /// Its `argc`.
+    pub argc: usize,
+    /// Its `argv[0]`.
+    pub argv0: Option<String>,
+}
+
+/// The boundary under one stack limit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PerStack {
+    /// The soft `RLIMIT_STACK` the child set before it exec'd.
+    pub stack_rlimit: StackLimit,
+    /// Measured, as [`Report::arg_max_bytes`]; `null` if skipped.
+    pub arg_max_bytes: Option<u64>,
+    /// The kernel's arithmetic for the same call; `null` if skipped.
+    pub arg_max_formula: Option<u64>,
+    /// The kernel's limit before the pointer arrays.
+    pub arg_limit_bytes: u64,
+    /// The temporary stack's bound, as [`Report::arg_max_stack_bound`].
+    pub arg_max_stack_bound: Option<u64>,
+    /// `argc` of the largest call.
+    pub argc: Option<u64>,
+    /// `sysconf(_SC_ARG_MAX)` in a process under that limit.
+    pub sysconf_arg_max: Option<u64>,
+    /// Why it could not be measured.
+    pub skipped: Option<String>,
+}
+
+struct Ticker<'a> {
+    execs: usize,
+    progress: &'a mut dyn FnMut(Progress),
+}
+
+impl Ticker<'_> {
+    fn tick(&mut self, stage: &'static str) {
+        self.execs += 1;
+        (self.progress)(Progress {
+            execs: self.execs,
+            stage,
+        });
+    }
+}
+
+pub(crate) fn measure(
+    options: &Options,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Report, Error> {
+    let mut t = Ticker { execs: 0, progress };
+    let page = rustix::param::page_size() as u64;
+    let program = &options.program;
+    let filename = program.as_os_str().len() as u64;
+    let current = StackLimit::from_option(
+        rustix::process::getrlimit(rustix::process::Resource::Stack).current,
+    );
+    let boundary = arg_max::measure(program, None, &mut || t.tick("arg max"))?;
+    let max_arg_strlen_measured = strlen::measure(program, &mut || t.tick("MAX_ARG_STRLEN"))?;
+    let shebang = shebang::measure(program, &mut || t.tick("#! line"))?;
+    t.tick("empty argv");
+    let empty = probe::run(&options.probe, None)?;
+    t.tick("RLIMIT_NPROC");
+    let (nproc, nproc_detail) = nproc::measure(program);
+    let per_stack = options
+        .stacks
+        .iter()
+        .map(|&stack| per_stack(options, stack, page, &mut t))
+        .collect();
+    let mut report = Report {
+        kernel: crate::system::SystemInfo::current().kernel,
+        page_size: page,
+        program: program.display().to_string(),
+        stack_rlimit: current,
+        arg_max_bytes: boundary.bytes,
+        arg_max_formula: arg_max_formula(current, page, boundary.argc, boundary.envc, filename),
+        arg_limit_bytes: arg_limit(current, page),
+        arg_max_stack_bound: stack_growth_bound(current, page, filename),
+        argc: boundary.argc,
+        envc: boundary.envc,
+        sysconf_arg_max: empty.sysconf_arg_max,
+        max_arg_strlen: max_arg_strlen_measured,
+        max_arg_strlen_expected: max_arg_strlen(page),
+        empty_argv: EmptyArgv {
+            argc: empty.argc,
+            argv0: empty.argv0,
+        },
+        shebang_max: shebang.as_ref().ok().copied(),
+        shebang_max_expected: BINPRM_BUF_SIZE - 1,
+        shebang_note: shebang.err(),
+        nproc_at_execve: nproc,
+        nproc_at_execve_detail: nproc_detail,
+        per_stack,
+        differences: Vec::new(),
+    };
+    report.differences = differences(&report);
+    Ok(report)
+}
+
+/// The boundary under `stack`; an error that only concerns this limit (it cannot be set
+/// here) makes the entry skipped rather than failing everything.
+fn per_stack(options: &Options, stack: StackLimit, page: u64, t: &mut Ticker<'_>) -> PerStack {
+    let filename = options.program.as_os_str().len() as u64;
+    let mut entry = PerStack {
+        stack_rlimit: stack,
+        arg_max_bytes: None,
+        arg_max_formula: None,
+        arg_limit_bytes: arg_limit(stack, page),
+        arg_max_stack_bound: stack_growth_bound(stack, page, filename),
+        argc: None,
+        sysconf_arg_max: None,
+        skipped: None,
+    };
+    match arg_max::measure(&options.program, Some(stack), &mut || {
+        t.tick("arg max per stack")
+    }) {
+        Ok(b) => {
+            entry.arg_max_bytes = Some(b.bytes);
+            entry.arg_max_formula = Some(arg_max_formula(stack, page, b.argc, b.envc, filename));
+            entry.argc = Some(b.argc);
+        }
+        Err(e) => entry.skipped = Some(e.to_string()),
+    }
+    t.tick("sysconf per stack");
+    entry.sysconf_arg_max = probe::run(&options.probe, Some(stack))
+        .ok()
+        .and_then(|r| r.sysconf_arg_max);
+    entry
+}
+
+/// Every measured value that differs from what the kernel's arithmetic or source says.
+pub(crate) fn differences(r: &Report) -> Vec<String> {
+    let now = Bound {
+        stack: r.stack_rlimit,
+        measured: Some(r.arg_max_bytes),
+        formula: Some(r.arg_max_formula),
+        stack_bound: r.arg_max_stack_bound,
+    };
+    let per_stack = r.per_stack.iter().map(|p| Bound {
+        stack: p.stack_rlimit,
+        measured: p.arg_max_bytes,
+        formula: p.arg_max_formula,
+        stack_bound: p.arg_max_stack_bound,
+    });
+    let mut out: Vec<String> = [now]
+        .into_iter()
+        .chain(per_stack)
+        .filter_map(|b| b.difference())
+        .collect();
+    let mut check = |what: &str, measured: String, expected: String| {
+        if measured != expected {
+            out.push(format!("{what}: measured {measured}, expected {expected}"));
+        }
+    };
+    let strlen = (r.max_arg_strlen, r.max_arg_strlen_expected);
+    check("max_arg_strlen", strlen.0.to_string(), strlen.1.to_string());
+    if let Some(shebang) = r.shebang_max {
+        check(
+            "shebang_max",
+            shebang.to_string(),
+            r.shebang_max_expected.to_string(),
+        );
+    }
+    let argv = format!(
+        "argc {} argv[0] {:?}",
+        r.empty_argv.argc, r.empty_argv.argv0
+    );
+    check("empty_argv", argv, format!("argc 1 argv[0] {:?}", Some("")));
+    if r.nproc_at_execve == Nproc::Allowed {
+        check("nproc_at_execve", "allowed".into(), "eagain".into());
+    }
+    out
+}
+
+/// One E2BIG boundary and the arithmetic beside it.
+struct Bound {
+    stack: StackLimit,
+    measured: Option<u64>,
+    formula: Option<u64>,
+    stack_bound: Option<u64>,
+}
+
+impl Bound {
+    /// The difference from the formula, explained when the temporary stack's bound accounts
+    /// for it.
+    fn difference(&self) -> Option<String> {
+        let (m, f) = (self.measured?, self.formula?);
+        if m == f {
+            return None;
+        }
+        let why = if Some(m) == self.stack_bound {
+            ": it equals the temporary stack's bound (RLIMIT_STACK in whole pages - 8 - the \
+             filename), which binds before the 128 KiB floor"
+        } else {
+            ""
+        };
+        Some(format!(
+            "arg_max_bytes (stack {}): measured {m}, formula {f}{why}",
+            self.stack
+        ))
+    }
+}

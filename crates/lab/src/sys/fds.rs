@@ -1,0 +1,52 @@
+//! Descriptors named by number, as the inheritance probe receives them: is it open, is it
+//! close-on-exec, where is its offset, and adopting one as an owned descriptor.
+
+use super::errno::cvt;
+use std::io;
+use std::os::fd::{FromRawFd, OwnedFd};
+
+/// Whether descriptor `fd` is open (raw `fcntl(F_GETFD)`; `EBADF` means closed).
+pub(crate) fn is_open(fd: i32) -> Option<bool> {
+    // SAFETY: F_GETFD on any number is harmless.
+    let ret = unsafe { libc::syscall(libc::SYS_fcntl, fd, libc::F_GETFD) };
+    match ret {
+        -1 if super::errno::errno() == libc::EBADF => Some(false),
+        -1 => None,
+        _ => Some(true),
+    }
+}
+
+/// The file offset of descriptor `fd` (raw `lseek(fd, 0, SEEK_CUR)`).
+pub(crate) fn offset(fd: i32) -> Option<u64> {
+    // SAFETY: lseek on any number is harmless.
+    let ret = unsafe { libc::syscall(libc::SYS_lseek, fd, 0, libc::SEEK_CUR) };
+    (ret >= 0).then_some(ret as u64)
+}
+
+/// Moves the file offset of descriptor `fd` to `to` (raw `lseek(fd, to, SEEK_SET)`).
+pub(crate) fn seek(fd: i32, to: u64) -> io::Result<()> {
+    // SAFETY: lseek on any number is harmless.
+    cvt(unsafe { libc::syscall(libc::SYS_lseek, fd, to as libc::off_t, libc::SEEK_SET) })?;
+    Ok(())
+}
+
+/// Clears `FD_CLOEXEC` on descriptor `fd`, so that it survives `execve(2)`.
+pub(crate) fn keep_across_exec(fd: i32) -> io::Result<()> {
+    // SAFETY: F_SETFD on any number is harmless.
+    cvt(unsafe { libc::syscall(libc::SYS_fcntl, fd, libc::F_SETFD, 0) })?;
+    Ok(())
+}
+
+/// Takes ownership of descriptor `fd`, which the parent passed to this process for it to
+/// write its report into (the probe protocol: nothing else in the process owns it).
+pub(crate) fn adopt(fd: i32) -> io::Result<OwnedFd> {
+    if fd < 0 || is_open(fd) != Some(true) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("descriptor {fd} is not open"),
+        ));
+    }
+    // SAFETY: the descriptor is open, and by the probe protocol nothing else in this process
+    // owns it: it was handed over by the parent for this one use.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
