@@ -1,6 +1,7 @@
 //! One module per subcommand; each turns its args into options, calls the library, renders.
 
 mod cat;
+mod race;
 mod spawn_cost;
 
 use crate::Outcome;
@@ -11,5 +12,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::SpawnCost(args) => spawn_cost::run(args),
         Command::Cat(args) => cat::run(args),
+        Command::Race(args) => race::run(args),
     }
 }

@@ -37,7 +37,7 @@ use crate::system::SystemInfo;
 use board::Board;
 use sched::Refusal;
 use std::io::{self, Seek};
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use thiserror::Error;
 use trial::{Ran, Sink, TrialError};
 
@@ -184,8 +184,7 @@ fn measure(
         }
         (Measure::Stdout, Lines::Count) => {
             let capture =
-                rustix::fs::memfd_create("forklab-race-lines", rustix::fs::MemfdFlags::CLOEXEC)
-                    .map_err(|e| system("create an in-memory file for the lines")(e.into()))?;
+                capture_file().map_err(system("create an in-memory file for the lines"))?;
             let ran = trial::run(n, via, Sink::Lines(capture.as_fd()), progress)
                 .map_err(system("map a child stack"))?;
             let done = ran.done;
@@ -194,6 +193,16 @@ fn measure(
             Ok(())
         }
     }
+}
+
+/// An in-memory file for the lines, opened `O_APPEND`: without it two writes racing from
+/// parent and child can land at the same offset and one line overwrites the other (seen on a
+/// memfd, which, unlike a file opened by path, gets no file-position lock).
+fn capture_file() -> io::Result<OwnedFd> {
+    use rustix::fs::{MemfdFlags, OFlags};
+    let fd = rustix::fs::memfd_create("forklab-race-lines", MemfdFlags::CLOEXEC)?;
+    rustix::fs::fcntl_setfl(&fd, OFlags::APPEND)?;
+    Ok(fd)
 }
 
 /// Reads the captured lines back and counts them; they must be `done` complete trials.

@@ -76,7 +76,7 @@ fn tickets_give_latencies_and_an_order() {
 
 #[test]
 fn written_lines_are_the_articles_two_per_trial() {
-    let memfd = rustix::fs::memfd_create("test-lines", rustix::fs::MemfdFlags::CLOEXEC).unwrap();
+    let memfd = capture_file().unwrap();
     let options = Options {
         trials: 300,
         variant: Variant {
