@@ -64,6 +64,7 @@ pub(crate) enum FirstAct<'a> {
 
 impl FirstAct<'_> {
     /// Does this side's part. Async-signal-safe: atomics, `clock_gettime`, `write`.
+    #[inline(always)]
     fn run(&self, side: Side) {
         match self {
             FirstAct::Ticket {
@@ -80,7 +81,7 @@ impl FirstAct<'_> {
                 let line = if side == Side::Parent { parent } else { child };
                 // SAFETY: writing from a valid buffer of `line.len()` bytes to a descriptor
                 // the caller keeps open. A short or failed write shows up in the count.
-                unsafe { libc::write(fd.as_raw_fd(), line.as_ptr().cast(), line.len()) };
+                unsafe { raw::write(fd.as_raw_fd(), line) };
             }
         }
     }
@@ -101,7 +102,7 @@ pub(crate) fn monotonic_ns() -> u64 {
 pub(crate) fn fork(act: &FirstAct<'_>) -> io::Result<libc::pid_t> {
     // SAFETY: the child runs only `act` (async-signal-safe) and `_exit`, so forking a process
     // with other threads is sound; it never returns into the caller's frames.
-    let ret = unsafe { raw_fork() };
+    let ret = unsafe { raw::fork() };
     if ret == 0 {
         act.run(Side::Child);
         exit_child();
@@ -113,17 +114,87 @@ pub(crate) fn fork(act: &FirstAct<'_>) -> io::Result<libc::pid_t> {
     Err(io::Error::last_os_error())
 }
 
-#[cfg(target_arch = "x86_64")]
-unsafe fn raw_fork() -> libc::c_long {
-    // SAFETY: the caller upholds what a fork requires of the child.
-    unsafe { libc::syscall(libc::SYS_fork) }
-}
+/// The three system calls of a forked child's path, as bare `syscall` instructions inlined
+/// into it on x86_64. A child starts with none of the parent's code pages mapped (fork copies
+/// no page-table entries for file-backed text), so every distinct page it executes costs a
+/// page fault: going through libc's `syscall`, `write` and `_exit` added three per trial
+/// (measured: 7 faults per trial down to 4, about 7% of a trial). Elsewhere through libc.
+mod raw {
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    pub(super) unsafe fn fork() -> isize {
+        let ret: isize;
+        // SAFETY: fork(2) takes no arguments and clobbers only rcx and r11 (the syscall ABI);
+        // the caller upholds what a fork requires of the child.
+        unsafe {
+            std::arch::asm!(
+                "syscall",
+                inlateout("rax") libc::SYS_fork as isize => ret,
+                lateout("rcx") _,
+                lateout("r11") _,
+                options(nostack),
+            );
+        }
+        ret
+    }
 
-#[cfg(not(target_arch = "x86_64"))]
-unsafe fn raw_fork() -> libc::c_long {
-    // SAFETY: as for x86_64: fork(2) is clone(SIGCHLD) with no new stack on every architecture
-    // (kernel/fork.c), and the flags-only call reads no other argument.
-    unsafe { libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0) }
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    pub(super) unsafe fn write(fd: libc::c_int, buf: &[u8]) -> isize {
+        let ret: isize;
+        // SAFETY: write(2) reads `buf.len()` bytes from `buf`, a valid slice; the caller
+        // vouches for `fd`.
+        unsafe {
+            std::arch::asm!(
+                "syscall",
+                inlateout("rax") libc::SYS_write as isize => ret,
+                in("rdi") fd as isize,
+                in("rsi") buf.as_ptr(),
+                in("rdx") buf.len(),
+                lateout("rcx") _,
+                lateout("r11") _,
+                options(nostack, readonly),
+            );
+        }
+        ret
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    pub(super) fn exit_group(code: libc::c_int) -> ! {
+        // SAFETY: exit_group(2) ends the process and does not return; no destructor of ours
+        // needs to run in a forked child.
+        unsafe {
+            std::arch::asm!(
+                "syscall",
+                in("rax") libc::SYS_exit_group as isize,
+                in("rdi") code as isize,
+                options(noreturn, nostack),
+            );
+        }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    pub(super) unsafe fn fork() -> isize {
+        // SAFETY: fork(2) is clone(SIGCHLD) with no new stack on every architecture
+        // (kernel/fork.c), and the flags-only call reads no other argument; the caller
+        // upholds what a fork requires of the child.
+        unsafe {
+            libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0) as isize
+        }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    pub(super) unsafe fn write(fd: libc::c_int, buf: &[u8]) -> isize {
+        // SAFETY: reading `buf.len()` bytes from a valid slice; the caller vouches for `fd`.
+        unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) }
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    pub(super) fn exit_group(code: libc::c_int) -> ! {
+        // SAFETY: _exit has no preconditions and does not return.
+        unsafe { libc::_exit(code) }
+    }
 }
 
 /// `clone(2)` of a child that runs `act` on `stack` and exits; then the parent runs `act`.
@@ -163,9 +234,9 @@ extern "C" fn child_entry(arg: *mut libc::c_void) -> libc::c_int {
 }
 
 /// `_exit(0)`: no destructors, no atexit handlers, no flushing of the parent's buffers.
+#[inline(always)]
 fn exit_child() -> ! {
-    // SAFETY: _exit has no preconditions and does not return.
-    unsafe { libc::_exit(0) }
+    raw::exit_group(0)
 }
 
 fn block_signals() -> libc::sigset_t {
