@@ -173,9 +173,13 @@ fn print_race(race: &Race) {
     if let Some(first) = &race.first {
         println!("{}", tally_rows(first));
     }
+    let done = if race.trials < race.requested {
+        format!("{} of {}", race.trials, race.requested)
+    } else {
+        race.trials.to_string()
+    };
     println!(
-        "{} trials in {:.3} s: {:.1} µs per trial (kernel {}, {} CPUs{})",
-        race.trials,
+        "{done} trials in {:.3} s: {:.1} µs per trial (kernel {}, {} CPUs{})",
         race.elapsed_s,
         race.per_trial_us,
         race.kernel,
@@ -239,8 +243,8 @@ fn print_lines(race: &Race) -> anyhow::Result<()> {
     out.flush()?;
     let who = race.first.map(|f| {
         format!(
-            ", parent first {:.2}%, child first {:.2}%",
-            f.parent_first_pct, f.child_first_pct
+            "; parent first {} ({:.2}%), child first {} ({:.2}%)",
+            f.parent_first, f.parent_first_pct, f.child_first, f.child_first_pct
         )
     });
     eprintln!(

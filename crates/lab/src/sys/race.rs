@@ -111,14 +111,15 @@ pub(crate) fn fork(act: &FirstAct<'_>) -> io::Result<libc::pid_t> {
         act.run(Side::Parent);
         return Ok(ret as libc::pid_t);
     }
-    Err(io::Error::last_os_error())
+    Err(io::Error::from_raw_os_error(-ret as i32))
 }
 
 /// The three system calls of a forked child's path, as bare `syscall` instructions inlined
 /// into it on x86_64. A child starts with none of the parent's code pages mapped (fork copies
 /// no page-table entries for file-backed text), so every distinct page it executes costs a
-/// page fault: going through libc's `syscall`, `write` and `_exit` added three per trial
-/// (measured: 7 faults per trial down to 4, about 7% of a trial). Elsewhere through libc.
+/// page fault: going through libc's `syscall`, `write` and `_exit` added two per trial
+/// (measured: 7 faults per trial down to 5, about 7% of a trial). Elsewhere through libc.
+/// As the kernel does, they return `-errno` on failure.
 mod raw {
     #[cfg(target_arch = "x86_64")]
     #[inline(always)]
