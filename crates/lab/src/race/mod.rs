@@ -296,6 +296,13 @@ pub fn sweep(
                 variant,
             })
         })?;
+        if race.skipped.is_some() {
+            progress(Progress {
+                done: before + trials,
+                total,
+                variant,
+            });
+        }
         variants.push(race);
     }
     let system = SystemInfo::current();
