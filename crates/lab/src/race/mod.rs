@@ -24,6 +24,7 @@
 
 pub mod analyze;
 mod board;
+mod measure;
 mod report;
 mod sched;
 mod trial;
@@ -34,12 +35,10 @@ pub use report::{First, Latency, Race, Sweep, Tally};
 pub use variant::{Measure, Pin, Sched, Variant, Via};
 
 use crate::system::SystemInfo;
-use board::Board;
 use sched::Refusal;
-use std::io::{self, Seek};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::io;
+use std::os::fd::BorrowedFd;
 use thiserror::Error;
-use trial::{Ran, Sink, TrialError};
 
 /// What to run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,7 +144,7 @@ pub fn run(
             variant,
         })
     };
-    let measured = measure(options, lines, &mut race, &mut report);
+    let measured = measure::measure(options, lines, &mut race, &mut report);
     applied
         .restore()
         .map_err(system("restore the scheduling policy and CPU affinity"))?;
@@ -158,123 +157,6 @@ pub fn run(
             First::Parent => first.parent_first == race.trials,
         });
     Ok(race)
-}
-
-fn measure(
-    options: &Options,
-    lines: Lines<'_>,
-    race: &mut Race,
-    progress: &mut dyn FnMut(usize),
-) -> Result<(), Error> {
-    let (n, via) = (options.trials, options.variant.via);
-    match (options.variant.measure, lines) {
-        (Measure::Ticket, _) => {
-            let board = Board::new(n).map_err(system("map the shared ticket board"))?;
-            let ran = trial::run(n, via, Sink::Tickets(&board), progress)
-                .map_err(system("map a child stack"))?;
-            race.order = board.order(ran.done);
-            race.first = Some(Tally::of(&race.order));
-            race.latency = board.latency(ran.done);
-            race.finish(ran)
-        }
-        (Measure::Stdout, Lines::Write(fd)) => {
-            let ran = trial::run(n, via, Sink::Lines(fd), progress)
-                .map_err(system("map a child stack"))?;
-            race.finish(ran)
-        }
-        (Measure::Stdout, Lines::Count) => {
-            let capture =
-                capture_file().map_err(system("create an in-memory file for the lines"))?;
-            let ran = trial::run(n, via, Sink::Lines(capture.as_fd()), progress)
-                .map_err(system("map a child stack"))?;
-            let done = ran.done;
-            race.finish(ran)?;
-            race.first = Some(count_lines(capture.into(), done)?);
-            Ok(())
-        }
-    }
-}
-
-/// An in-memory file for the lines, opened `O_APPEND`: without it two writes racing from
-/// parent and child can land at the same offset and one line overwrites the other (seen on a
-/// memfd, which, unlike a file opened by path, gets no file-position lock).
-fn capture_file() -> io::Result<OwnedFd> {
-    use rustix::fs::{MemfdFlags, OFlags};
-    let fd = rustix::fs::memfd_create("forklab-race-lines", MemfdFlags::CLOEXEC)?;
-    rustix::fs::fcntl_setfl(&fd, OFlags::APPEND)?;
-    Ok(fd)
-}
-
-/// Reads the captured lines back and counts them; they must be `done` complete trials.
-fn count_lines(mut file: std::fs::File, done: usize) -> Result<Tally, Error> {
-    file.rewind().map_err(system("read the captured lines"))?;
-    let analysis = analyze(io::BufReader::new(file), "captured lines")
-        .map_err(system("read the captured lines"))?;
-    if analysis.trials != done as u64 || analysis.malformed != 0 || analysis.unpaired != 0 {
-        return Err(Error::Lines {
-            trials: done,
-            analysis: format!(
-                "{} trials, {} malformed lines, {} unpaired",
-                analysis.trials, analysis.malformed, analysis.unpaired
-            ),
-        });
-    }
-    Ok(analysis.first)
-}
-
-impl Race {
-    fn new(options: &Options) -> Race {
-        let system = SystemInfo::current();
-        let v = options.variant;
-        Race {
-            trials: 0,
-            first: None,
-            elapsed_s: 0.0,
-            per_trial_us: 0.0,
-            via: v.via,
-            pin: v.pin,
-            measure: v.measure,
-            sched: v.sched,
-            kernel: system.kernel,
-            cpus: system.cpus,
-            requested: options.trials as u64,
-            pinned_cpu: None,
-            latency: None,
-            expected_first: (v.via == Via::Vfork).then_some(First::Child),
-            expectation_met: None,
-            sched_child_runs_first: std::fs::read_to_string(
-                "/proc/sys/kernel/sched_child_runs_first",
-            )
-            .ok()
-            .and_then(|s| s.trim().parse().ok()),
-            skipped: None,
-            fork_error: None,
-            order: Vec::new(),
-        }
-    }
-
-    /// Takes the counts and time of the trials that ran; a failed fork becomes `fork_error`.
-    fn finish(&mut self, ran: Ran) -> Result<(), Error> {
-        self.trials = ran.done as u64;
-        self.elapsed_s = ran.elapsed.as_secs_f64();
-        self.per_trial_us = if ran.done == 0 {
-            0.0
-        } else {
-            self.elapsed_s * 1e6 / ran.done as f64
-        };
-        match ran.error {
-            None => Ok(()),
-            Some((j, TrialError::Fork(e))) => {
-                self.fork_error = Some(format!("{} failed in trial {j}: {e}", self.via));
-                Ok(())
-            }
-            Some((trial, TrialError::Wait(e))) => Err(Error::Trial {
-                trial,
-                message: format!("waiting for the child: {e}"),
-            }),
-            Some((trial, TrialError::Child(message))) => Err(Error::Trial { trial, message }),
-        }
-    }
 }
 
 /// Runs every variant of [`Variant::matrix`] with `trials` trials each.

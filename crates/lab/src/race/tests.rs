@@ -2,6 +2,8 @@
 
 use super::*;
 use crate::sys::sched as sys_sched;
+use measure::capture_file;
+use std::io::Seek;
 use std::os::fd::AsFd;
 
 fn run_variant(trials: usize, variant: Variant) -> Race {

@@ -8,7 +8,8 @@
 
 use super::board::Board;
 use super::variant::Via;
-use crate::sys::race::{self, ChildStack, FirstAct};
+use crate::sys::race::{self, FirstAct};
+use crate::sys::stack::ChildStack;
 use forklab_spawn::{Pid, WaitStatus};
 use std::io::{self, Write};
 use std::os::fd::BorrowedFd;

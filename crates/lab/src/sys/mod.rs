@@ -8,6 +8,7 @@
 //! - `shm`: a `MAP_SHARED|MAP_ANONYMOUS` mapping seen as atomic words, shared by a parent and
 //!   the children it forks.
 //! - `sched`: `sched_getscheduler(2)`, `sched_getparam(2)`, `sched_setscheduler(2)`.
+//! - `stack`: the guarded stack a cloned child runs on.
 //!
 //! Deliberately not here: anything `rustix` wraps safely (CPU affinity, `memfd_create`,
 //! `getrlimit`) and process creation for running programs (that is `forklab-spawn`).
@@ -18,6 +19,7 @@
 pub(crate) mod race;
 pub(crate) mod sched;
 pub(crate) mod shm;
+pub(crate) mod stack;
 
 use std::io;
 
