@@ -182,7 +182,9 @@ fn the_table_has_the_awk_scripts_rows() {
         rows.iter().all(|r| r.ends_with('%') && r.len() == 21),
         "{rows:?}"
     );
-    assert!(table.contains("µs per trial") && table.contains("from the fork call to"));
+    assert!(
+        table.contains("µs per trial") && table.contains("until the child is reaped (a trial)")
+    );
 }
 
 /// Parses "parent first P (…), child first C (…)" from the tlpi summary on stderr.

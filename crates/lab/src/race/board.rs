@@ -1,9 +1,9 @@
-//! The board of the ticket measure: the ticket dispenser, each side's latest ticket, and one
-//! record per trial, all in memory shared with the children (see `sys::shm` for why shared).
+//! The board of a run: the ticket dispenser, each side's latest ticket, and one record per
+//! trial, all in memory shared with the children (see `sys::shm` for why shared).
 //!
 //! Layout, in 64-bit words: a header (`NEXT`, then a ticket and a time per side), then three
 //! words per trial: the child's latency with bit 63 set when it was first, the parent's
-//! latency, and the trial's wall time (all ns).
+//! latency (both for the ticket measure only), and the trial's wall time (all ns).
 
 use super::report::{First, Latency};
 use crate::stats::quantile;
@@ -87,9 +87,17 @@ impl Board {
         self.word(at)
             .store(since(CHILD_NS).min(CHILD_FIRST - 1) | flag, Relaxed);
         self.word(at + 1).store(since(PARENT_NS), Relaxed);
-        self.word(at + 2)
-            .store(reaped_ns.saturating_sub(forked_ns), Relaxed);
+        self.record_time(j, forked_ns, reaped_ns);
         Ok(())
+    }
+
+    /// Records how long trial `j` took, from just before the fork to just after the reap.
+    pub(super) fn record_time(&self, j: usize, forked_ns: u64, reaped_ns: u64) {
+        if j < self.trials {
+            let at = HEADER + j * PER_TRIAL + 2;
+            self.word(at)
+                .store(reaped_ns.saturating_sub(forked_ns), Relaxed);
+        }
     }
 
     fn trial(&self, j: usize) -> [u64; PER_TRIAL] {
@@ -107,28 +115,35 @@ impl Board {
             .collect()
     }
 
-    /// Latency percentiles over the first `done` trials; `None` when there are none.
+    /// The 50th and 99th percentiles of column `k` over the first `done` trials.
+    fn percentiles(&self, done: usize, k: usize) -> (f64, f64) {
+        let mut v: Vec<f64> = (0..done)
+            .map(|j| (self.trial(j)[k] & !CHILD_FIRST) as f64)
+            .collect();
+        v.sort_by(f64::total_cmp);
+        (quantile(&v, 0.5), quantile(&v, 0.99))
+    }
+
+    /// Fork-return latencies over the first `done` trials; `None` when there are none.
     pub(super) fn latency(&self, done: usize) -> Option<Latency> {
         if done == 0 {
             return None;
         }
-        let column = |k: usize| {
-            let mut v: Vec<f64> = (0..done)
-                .map(|j| (self.trial(j)[k] & !CHILD_FIRST) as f64)
-                .collect();
-            v.sort_by(f64::total_cmp);
-            (quantile(&v, 0.5), quantile(&v, 0.99))
-        };
-        let (child_p50_ns, child_p99_ns) = column(0);
-        let (parent_p50_ns, parent_p99_ns) = column(1);
-        let (trial_p50, trial_p99) = column(2);
+        let (child_p50_ns, child_p99_ns) = self.percentiles(done, 0);
+        let (parent_p50_ns, parent_p99_ns) = self.percentiles(done, 1);
         Some(Latency {
             child_p50_ns,
             child_p99_ns,
             parent_p50_ns,
             parent_p99_ns,
-            trial_p50_us: trial_p50 / 1e3,
-            trial_p99_us: trial_p99 / 1e3,
+        })
+    }
+
+    /// The median and 99th percentile of the trials' wall time, µs; `None` without trials.
+    pub(super) fn trial_time_us(&self, done: usize) -> Option<(f64, f64)> {
+        (done > 0).then(|| {
+            let (p50, p99) = self.percentiles(done, 2);
+            (p50 / 1e3, p99 / 1e3)
         })
     }
 }

@@ -17,28 +17,27 @@ pub(super) fn measure(
     progress: &mut dyn FnMut(usize),
 ) -> Result<(), Error> {
     let (n, via) = (options.trials, options.variant.via);
+    let board = Board::new(n).map_err(system("map the shared board"))?;
+    let mut trials =
+        |sink| trial::run(n, via, sink, &board, progress).map_err(system("map a child stack"));
     match (options.variant.measure, lines) {
         (Measure::Ticket, _) => {
-            let board = Board::new(n).map_err(system("map the shared ticket board"))?;
-            let ran = trial::run(n, via, Sink::Tickets(&board), progress)
-                .map_err(system("map a child stack"))?;
+            let ran = trials(Sink::Tickets)?;
             race.order = board.order(ran.done);
             race.first = Some(Tally::of(&race.order));
             race.latency = board.latency(ran.done);
-            race.finish(ran)
+            race.finish(ran, &board)
         }
         (Measure::Stdout, Lines::Write(fd)) => {
-            let ran = trial::run(n, via, Sink::Lines(fd), progress)
-                .map_err(system("map a child stack"))?;
-            race.finish(ran)
+            let ran = trials(Sink::Lines(fd))?;
+            race.finish(ran, &board)
         }
         (Measure::Stdout, Lines::Count) => {
             let capture =
                 capture_file().map_err(system("create an in-memory file for the lines"))?;
-            let ran = trial::run(n, via, Sink::Lines(capture.as_fd()), progress)
-                .map_err(system("map a child stack"))?;
+            let ran = trials(Sink::Lines(capture.as_fd()))?;
             let done = ran.done;
-            race.finish(ran)?;
+            race.finish(ran, &board)?;
             race.first = Some(count_lines(capture.into(), done)?);
             Ok(())
         }
@@ -81,6 +80,8 @@ impl Race {
             first: None,
             elapsed_s: 0.0,
             per_trial_us: 0.0,
+            trial_p50_us: None,
+            trial_p99_us: None,
             via: v.via,
             pin: v.pin,
             measure: v.measure,
@@ -103,9 +104,11 @@ impl Race {
         }
     }
 
-    /// Takes the counts and time of the trials that ran; a failed fork becomes `fork_error`.
-    fn finish(&mut self, ran: Ran) -> Result<(), Error> {
+    /// Takes the counts and times of the trials that ran; a failed fork becomes `fork_error`.
+    fn finish(&mut self, ran: Ran, board: &Board) -> Result<(), Error> {
         self.trials = ran.done as u64;
+        let times = board.trial_time_us(ran.done);
+        (self.trial_p50_us, self.trial_p99_us) = (times.map(|t| t.0), times.map(|t| t.1));
         self.elapsed_s = ran.elapsed.as_secs_f64();
         self.per_trial_us = if ran.done == 0 {
             0.0

@@ -70,7 +70,7 @@ impl Tally {
 }
 
 /// Fork-return latencies of the ticket measure: from just before the fork call to each side's
-/// first instruction after it, and the whole trial (fork to reaped).
+/// first action after it (taking its ticket).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Latency {
     /// Median time to the child's first instruction, ns.
@@ -81,10 +81,6 @@ pub struct Latency {
     pub parent_p50_ns: f64,
     /// 99th percentile of the same, ns.
     pub parent_p99_ns: f64,
-    /// Median time of a whole trial (fork, both first actions, exit, reap), µs.
-    pub trial_p50_us: f64,
-    /// 99th percentile of the same, µs.
-    pub trial_p99_us: f64,
 }
 
 /// One race run: a variant, measured.
@@ -100,6 +96,11 @@ pub struct Race {
     pub elapsed_s: f64,
     /// `elapsed_s` per trial, µs.
     pub per_trial_us: f64,
+    /// Median wall time of one trial (just before the fork to just after the reap), µs:
+    /// unlike the mean `per_trial_us`, robust to a noisy machine.
+    pub trial_p50_us: Option<f64>,
+    /// 99th percentile of the same, µs.
+    pub trial_p99_us: Option<f64>,
     /// How the child was created.
     pub via: Via,
     /// Where the parent ran.

@@ -41,6 +41,7 @@ fn every_trial_is_counted_once_for_every_way_and_measure() {
             assert_eq!(race.trials, 600, "{variant}");
             assert_eq!(first.parent_first + first.child_first, 600, "{variant}");
             assert!(race.elapsed_s > 0.0 && race.per_trial_us > 0.0);
+            assert!(race.trial_p50_us.unwrap() > 0.0, "{variant}");
             assert!(race.fork_error.is_none() && race.skipped.is_none());
         }
     }
@@ -72,7 +73,9 @@ fn tickets_give_latencies_and_an_order() {
     let l = race.latency.unwrap();
     assert!(l.parent_p50_ns > 0.0 && l.parent_p50_ns <= l.parent_p99_ns);
     assert!(l.child_p50_ns > 0.0 && l.child_p50_ns <= l.child_p99_ns);
-    assert!(l.trial_p50_us * 1e3 >= l.parent_p50_ns.min(l.child_p50_ns));
+    let trial_ns = race.trial_p50_us.unwrap() * 1e3;
+    assert!(trial_ns >= l.parent_p50_ns.min(l.child_p50_ns));
+    assert!(race.trial_p50_us <= race.trial_p99_us);
     assert_eq!(race.expected_first, None);
 }
 

@@ -21,8 +21,8 @@ pub(super) const PROGRESS_EVERY: usize = 256;
 /// What both sides do first in every trial.
 #[derive(Clone, Copy)]
 pub(super) enum Sink<'a> {
-    /// Take tickets from this board.
-    Tickets(&'a Board),
+    /// Take tickets from the board.
+    Tickets,
     /// Write `"j parent"` / `"j child"` lines to this descriptor.
     Lines(BorrowedFd<'a>),
 }
@@ -48,11 +48,13 @@ pub(super) struct Ran {
     pub(super) error: Option<(usize, TrialError)>,
 }
 
-/// Runs `n` trials, calling `progress` with the number done every [`PROGRESS_EVERY`].
+/// Runs `n` trials, recording them on `board`, calling `progress` with the number done every
+/// [`PROGRESS_EVERY`].
 pub(super) fn run(
     n: usize,
     via: Via,
     sink: Sink<'_>,
+    board: &Board,
     progress: &mut dyn FnMut(usize),
 ) -> io::Result<Ran> {
     let stack = match via {
@@ -62,8 +64,8 @@ pub(super) fn run(
     let start = Instant::now();
     for j in 0..n {
         let result = match sink {
-            Sink::Tickets(board) => ticket_trial(j, via, board, stack.as_ref()),
-            Sink::Lines(fd) => line_trial(j, via, fd, stack.as_ref()),
+            Sink::Tickets => ticket_trial(j, via, board, stack.as_ref()),
+            Sink::Lines(fd) => line_trial(j, via, fd, board, stack.as_ref()),
         };
         if let Err(e) = result {
             let elapsed = start.elapsed();
@@ -105,6 +107,7 @@ fn line_trial(
     j: usize,
     via: Via,
     fd: BorrowedFd<'_>,
+    board: &Board,
     stack: Option<&ChildStack>,
 ) -> Result<(), TrialError> {
     let mut parent = [0u8; 32];
@@ -114,8 +117,11 @@ fn line_trial(
         parent: format_line(&mut parent, j, "parent"),
         child: format_line(&mut child, j, "child"),
     };
+    let forked_ns = race::monotonic_ns();
     let pid = create(via, &act, stack)?;
-    reap(pid)
+    reap(pid)?;
+    board.record_time(j, forked_ns, race::monotonic_ns());
+    Ok(())
 }
 
 /// `"{j} {who}\n"` in `buf` (32 bytes hold any `usize` and either word).

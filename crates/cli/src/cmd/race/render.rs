@@ -55,29 +55,33 @@ pub(super) fn print_race(race: &Race) {
             .map(|c| format!(", pinned to CPU {c}"))
             .unwrap_or_default()
     );
+    print_times(race);
+    print_expectations(race);
+}
+
+/// Percentiles of the time from just before the fork call to each side's first action
+/// (ticket measure) and to the reap.
+fn print_times(race: &Race) {
+    let row = |what: &str, p50_us: f64, p99_us: f64| {
+        println!("  {what:<36} {p50_us:>10.1} {p99_us:>10.1}");
+    };
+    let header = "time from just before the fork call";
+    println!("{header:<38} {:>10} {:>10}", "p50 µs", "p99 µs");
     if let Some(l) = &race.latency {
-        println!(
-            "{:<38} {:>10} {:>10}",
-            "from the fork call to", "p50 µs", "p99 µs"
-        );
-        println!(
-            "{:<38} {:>10.1} {:>10.1}",
-            "  the child's first instruction",
+        row(
+            "until the child's first action",
             l.child_p50_ns / 1e3,
-            l.child_p99_ns / 1e3
+            l.child_p99_ns / 1e3,
         );
-        println!(
-            "{:<38} {:>10.1} {:>10.1}",
-            "  fork returning in the parent",
+        row(
+            "until fork returns in the parent",
             l.parent_p50_ns / 1e3,
-            l.parent_p99_ns / 1e3
-        );
-        println!(
-            "{:<38} {:>10.1} {:>10.1}",
-            "  the child reaped (whole trial)", l.trial_p50_us, l.trial_p99_us
+            l.parent_p99_ns / 1e3,
         );
     }
-    print_expectations(race);
+    if let (Some(p50), Some(p99)) = (race.trial_p50_us, race.trial_p99_us) {
+        row("until the child is reaped (a trial)", p50, p99);
+    }
 }
 
 fn print_expectations(race: &Race) {
@@ -134,14 +138,14 @@ pub(super) fn print_sweep(sweep: &Sweep) {
         sweep.trials, sweep.kernel, sweep.cpus
     );
     println!(
-        "{:<6} {:<5} {:<6} {:<7} {:>13} {:>12} {:>9} {:>12} {:>13}  note",
+        "{:<6} {:<5} {:<6} {:<7} {:>13} {:>12} {:>12} {:>12} {:>13}  note",
         "via",
         "pin",
         "sched",
         "measure",
         "parent first",
         "child first",
-        "µs/trial",
+        "trial p50 µs",
         "child p50 µs",
         "parent p50 µs",
     );
@@ -156,18 +160,18 @@ pub(super) fn print_sweep(sweep: &Sweep) {
 fn sweep_cells(race: &Race) -> String {
     if let Some(reason) = &race.skipped {
         let dash = "-";
-        return format!("{dash:>13} {dash:>12} {dash:>9} {dash:>12} {dash:>13}  skipped: {reason}");
+        return format!(
+            "{dash:>13} {dash:>12} {dash:>12} {dash:>12} {dash:>13}  skipped: {reason}"
+        );
     }
     let first = race.first.unwrap_or_default();
-    let (child, parent) = race.latency.map_or(("-".into(), "-".into()), |l| {
-        (
-            format!("{:.1}", l.child_p50_ns / 1e3),
-            format!("{:.1}", l.parent_p50_ns / 1e3),
-        )
-    });
+    let us = |value: Option<f64>| value.map_or("-".to_string(), |v| format!("{v:.1}"));
+    let trial = us(race.trial_p50_us);
+    let child = us(race.latency.map(|l| l.child_p50_ns / 1e3));
+    let parent = us(race.latency.map(|l| l.parent_p50_ns / 1e3));
     let note = race.fork_error.clone().unwrap_or_default();
     format!(
-        "{:>12.2}% {:>11.2}% {:>9.1} {child:>12} {parent:>13}  {note}",
-        first.parent_first_pct, first.child_first_pct, race.per_trial_us
+        "{:>12.2}% {:>11.2}% {trial:>12} {child:>12} {parent:>13}  {note}",
+        first.parent_first_pct, first.child_first_pct
     )
 }
