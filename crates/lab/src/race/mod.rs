@@ -4,7 +4,7 @@
 //! running; the parent reaps the child before the next trial. [`Measure::Ticket`] records it
 //! with an atomic ticket in shared memory and the time (so it also gives fork-return
 //! latencies); [`Measure::Stdout`] is the article's method, each process writing its own line
-//! unbuffered, and the order of the lines is the answer ([`analyze`] counts them, as TLPI's
+//! unbuffered, and the order of the lines is the answer ([`analyze()`] counts them, as TLPI's
 //! awk script does). Variants change how the child is created ([`Via`]), the CPU pinning
 //! ([`Pin`]) and the scheduling policy ([`Sched`]); [`sweep`] runs them all.
 //!
