@@ -364,6 +364,17 @@ fn pids_cgroup(name: &str) -> Result<Cgroup, String> {
     Ok(Cgroup(dir))
 }
 
+/// Waits until a process of the cgroup has forked (`pids.peak` above 1, where the kernel has
+/// it), and a little more, so the limit set next stops the run part-way.
+fn wait_for_forks_in(dir: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let peak = || std::fs::read_to_string(dir.join("pids.peak")).ok();
+    while peak().is_some_and(|p| p.trim() == "1") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+}
+
 #[test]
 fn a_fork_failing_mid_run_reports_the_trials_so_far_and_exits_1() {
     let cgroup = match pids_cgroup(&format!("forklab-race-test-{}", std::process::id())) {
@@ -379,7 +390,7 @@ fn a_fork_failing_mid_run_reports_the_trials_so_far_and_exits_1() {
         .spawn()
         .unwrap();
     std::fs::write(dir.join("cgroup.procs"), child.id().to_string()).unwrap();
-    std::thread::sleep(Duration::from_millis(300));
+    wait_for_forks_in(dir);
     std::fs::write(dir.join("pids.max"), "1").unwrap();
     let deadline = Instant::now() + Duration::from_secs(20);
     while child.try_wait().unwrap().is_none() {
