@@ -27,6 +27,11 @@ pub(crate) fn run(args: RaceArgs) -> anyhow::Result<Outcome> {
     if args.sweep {
         return sweep(&args, format);
     }
+    single(&args, format)
+}
+
+/// One variant: a table, the article's lines, or JSON.
+fn single(args: &RaceArgs, format: RaceFormat) -> anyhow::Result<Outcome> {
     let variant = Variant {
         via: args.via,
         pin: args.pin,

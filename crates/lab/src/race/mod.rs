@@ -17,8 +17,8 @@
 //! # Ok::<(), race::Error>(())
 //! ```
 //!
-//! The trials run in the calling thread, which must not be interrupted by a fork of its own
-//! elsewhere; its scheduling policy and CPU affinity are set for the run and put back after.
+//! The trials run in the calling thread, and no thread is created. That thread's scheduling
+//! policy and CPU affinity (both per thread on Linux) are set for the run and put back after.
 //! Nothing is printed; a fork that fails part-way is reported in [`Race::fork_error`] with the
 //! trials done so far.
 
