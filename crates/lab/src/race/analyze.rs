@@ -189,6 +189,7 @@ impl Analysis {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::race::report::FIXED_FIELDS;
 
     fn run(text: &str) -> Analysis {
         analyze(text.as_bytes(), "lines.txt").unwrap()
@@ -259,19 +260,7 @@ mod tests {
     #[test]
     fn json_has_the_race_fields() {
         let json = serde_json::to_value(run("0 parent\n0 child\n")).unwrap();
-        for key in [
-            "trials",
-            "parent_first",
-            "child_first",
-            "parent_first_pct",
-            "elapsed_s",
-            "per_trial_us",
-            "via",
-            "pin",
-            "measure",
-            "kernel",
-            "cpus",
-        ] {
+        for key in FIXED_FIELDS {
             assert!(json.get(key).is_some(), "{key} missing from {json}");
         }
         assert_eq!(json["parent_first"], 1);

@@ -5,6 +5,22 @@
 use super::variant::{Measure, Pin, Sched, Variant, Via};
 use serde::{Deserialize, Serialize};
 
+/// The JSON fields issue 3 fixes, for a run and for an analysis alike.
+#[cfg(test)]
+pub(super) const FIXED_FIELDS: [&str; 11] = [
+    "trials",
+    "parent_first",
+    "child_first",
+    "parent_first_pct",
+    "elapsed_s",
+    "per_trial_us",
+    "via",
+    "pin",
+    "measure",
+    "kernel",
+    "cpus",
+];
+
 /// Which process of a trial acted first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -3,6 +3,7 @@
 use super::*;
 use crate::sys::sched as sys_sched;
 use measure::capture_file;
+use report::FIXED_FIELDS;
 use std::io::Seek;
 use std::os::fd::AsFd;
 
@@ -174,19 +175,7 @@ fn zero_trials_is_an_error() {
 fn the_json_has_the_issue_fields() {
     let race = run_variant(100, Variant::default());
     let json = serde_json::to_value(&race).unwrap();
-    for key in [
-        "trials",
-        "parent_first",
-        "child_first",
-        "parent_first_pct",
-        "elapsed_s",
-        "per_trial_us",
-        "via",
-        "pin",
-        "measure",
-        "kernel",
-        "cpus",
-    ] {
+    for key in FIXED_FIELDS {
         assert!(json.get(key).is_some(), "{key} missing from {json}");
     }
     assert_eq!(
