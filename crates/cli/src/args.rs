@@ -1,6 +1,7 @@
 //! Command-line flags, parsed into plain structs that do no I/O.
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use forklab_lab::race::{Measure, Pin, Sched, Via};
 use forklab_lab::spawn_cost::Method;
 use std::path::PathBuf;
 
@@ -33,6 +34,9 @@ pub(crate) enum Command {
     /// The probe that the children of `inherit` and `exec-limits` run (internal)
     #[command(name = "__probe", hide = true)]
     Probe(ProbeArgs),
+    /// Who runs first after fork: the article's experiment, measured (`--analyze` counts the
+    /// article's lines as its awk script does)
+    Race(RaceArgs),
 }
 
 /// `forklab spawn-cost`.
@@ -126,6 +130,56 @@ pub(crate) fn parse_inherit_key(s: &str) -> Result<String, String> {
 /// An `RLIMIT_STACK` value for `forklab exec-limits --stack`.
 pub(crate) fn parse_stack(s: &str) -> Result<forklab_lab::exec_limits::StackLimit, String> {
     s.parse()
+}
+
+/// `forklab race`.
+#[derive(Debug, Args)]
+pub(crate) struct RaceArgs {
+    /// Trials: one fork each, the child reaped before the next
+    #[arg(short, default_value_t = 10_000, value_parser = parse_count, allow_hyphen_values = true)]
+    pub n: usize,
+    /// How the child is created: fork (the fork(2) system call), vfork (clone with
+    /// CLONE_VM|CLONE_VFORK: the child runs first by construction), clone (clone(2) without
+    /// CLONE_VM)
+    #[arg(long, default_value = "fork", value_name = "fork|vfork|clone")]
+    pub via: Via,
+    /// none, or same: pin the parent to the CPU it is on (the child inherits the pinning)
+    #[arg(long, default_value = "none", value_name = "none|same")]
+    pub pin: Pin,
+    /// The parent's scheduling policy, inherited by the child: other, batch, idle, fifo
+    /// (SCHED_FIFO needs root; skipped with the reason otherwise)
+    #[arg(long, default_value = "other", value_name = "other|batch|idle|fifo")]
+    pub sched: Sched,
+    /// ticket: both sides take a ticket from an atomic counter in shared memory and note the
+    /// time, first thing (gives fork-return latencies); stdout: each side writes its line
+    /// unbuffered, the article's method
+    #[arg(long, default_value = "ticket", value_name = "ticket|stdout")]
+    pub measure: Measure,
+    /// table; tlpi: the article's lines ("0 parent", "0 child", …, 2 per trial, in the order
+    /// they happened) for its awk script, summary on stderr; json
+    #[arg(long, value_enum, default_value_t = RaceFormat::Table)]
+    pub format: RaceFormat,
+    /// Same as --format json
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Run every via × pin × sched variant and print one row (or JSON object) per variant
+    #[arg(long, conflicts_with_all = ["via", "pin", "sched"])]
+    pub sweep: bool,
+    /// Run nothing: count lines in the article's format from FILE (stdin without FILE or
+    /// with -): for each trial, who printed first
+    #[arg(long, value_name = "FILE", num_args = 0..=1, conflicts_with_all = ["n", "via", "pin", "sched", "measure", "sweep"])]
+    pub analyze: Option<Option<PathBuf>>,
+}
+
+/// How `forklab race` prints its result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum RaceFormat {
+    /// A table like the article's
+    Table,
+    /// The article's lines
+    Tlpi,
+    /// One JSON document
+    Json,
 }
 
 /// A size in MiB: a non-negative integer.

@@ -3,6 +3,7 @@
 //!
 //! - [`spawn_cost`]: how long a spawn+wait takes per strategy as the parent grows
 //!   (Figure 1 of "A fork() in the road", HotOS 2019).
+//! - [`race`]: who runs first after `fork()`, the article's closing experiment.
 //!
 //! ```no_run
 //! use forklab_lab::spawn_cost::{self, Method, Options};
@@ -25,6 +26,7 @@
 pub mod ballast;
 pub mod exec_limits;
 pub mod inherit;
+pub mod race;
 pub mod spawn_cost;
 pub mod stats;
 #[allow(unsafe_code)]

@@ -4,6 +4,7 @@ mod cat;
 mod exec_limits;
 mod inherit;
 pub(crate) mod probe;
+mod race;
 mod spawn_cost;
 
 use crate::Outcome;
@@ -17,5 +18,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Inherit(args) => inherit::run(args),
         Command::ExecLimits(args) => exec_limits::run(args),
         Command::Probe(args) => probe::run(args),
+        Command::Race(args) => race::run(args),
     }
 }
