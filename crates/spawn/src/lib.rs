@@ -58,5 +58,6 @@ pub use signal::Signal;
 pub use status::WaitStatus;
 pub use stdio::Stdio;
 pub use strategy::{Strategy, UnknownStrategy};
+pub use sys::clone::{CloneMemory, clone_run};
 pub use sys::fd::is_cloexec;
 pub use sys::fork::fork_unchecked;

@@ -9,7 +9,6 @@
 use super::board::Board;
 use super::variant::Via;
 use crate::sys::race::{self, FirstAct};
-use crate::sys::stack::ChildStack;
 use forklab_spawn::{Pid, WaitStatus};
 use std::io::{self, Write};
 use std::os::fd::BorrowedFd;
@@ -57,15 +56,11 @@ pub(super) fn run(
     board: &Board,
     progress: &mut dyn FnMut(usize),
 ) -> io::Result<Ran> {
-    let stack = match via {
-        Via::Fork => None,
-        Via::Vfork | Via::Clone => Some(ChildStack::new()?),
-    };
     let start = Instant::now();
     for j in 0..n {
         let result = match sink {
-            Sink::Tickets => ticket_trial(j, via, board, stack.as_ref()),
-            Sink::Lines(fd) => line_trial(j, via, fd, board, stack.as_ref()),
+            Sink::Tickets => ticket_trial(j, via, board),
+            Sink::Lines(fd) => line_trial(j, via, fd, board),
         };
         if let Err(e) = result {
             let elapsed = start.elapsed();
@@ -86,16 +81,11 @@ pub(super) fn run(
     })
 }
 
-fn ticket_trial(
-    j: usize,
-    via: Via,
-    board: &Board,
-    stack: Option<&ChildStack>,
-) -> Result<(), TrialError> {
+fn ticket_trial(j: usize, via: Via, board: &Board) -> Result<(), TrialError> {
     board.arm();
     let act = board.first_act();
     let forked_ns = race::monotonic_ns();
-    let pid = create(via, &act, stack)?;
+    let pid = create(via, &act)?;
     reap(pid)?;
     let reaped_ns = race::monotonic_ns();
     board
@@ -103,13 +93,7 @@ fn ticket_trial(
         .map_err(|_| TrialError::Child("the child took no ticket".to_string()))
 }
 
-fn line_trial(
-    j: usize,
-    via: Via,
-    fd: BorrowedFd<'_>,
-    board: &Board,
-    stack: Option<&ChildStack>,
-) -> Result<(), TrialError> {
+fn line_trial(j: usize, via: Via, fd: BorrowedFd<'_>, board: &Board) -> Result<(), TrialError> {
     let mut parent = [0u8; 32];
     let mut child = [0u8; 32];
     let act = FirstAct::Line {
@@ -118,7 +102,7 @@ fn line_trial(
         child: format_line(&mut child, j, "child"),
     };
     let forked_ns = race::monotonic_ns();
-    let pid = create(via, &act, stack)?;
+    let pid = create(via, &act)?;
     reap(pid)?;
     board.record_time(j, forked_ns, race::monotonic_ns());
     Ok(())
@@ -132,12 +116,11 @@ fn format_line<'b>(buf: &'b mut [u8; 32], j: usize, who: &str) -> &'b [u8] {
     &buf[..len]
 }
 
-fn create(via: Via, act: &FirstAct<'_>, stack: Option<&ChildStack>) -> Result<i32, TrialError> {
-    let created = match (via, stack) {
-        (Via::Fork, _) => race::fork(act),
-        (Via::Clone, Some(stack)) => race::clone(act, stack, false),
-        (Via::Vfork, Some(stack)) => race::clone(act, stack, true),
-        (_, None) => unreachable!("clone and vfork always get a stack"),
+fn create(via: Via, act: &FirstAct<'_>) -> Result<i32, TrialError> {
+    let created = match via {
+        Via::Fork => race::fork(act),
+        Via::Clone => race::clone(act, false),
+        Via::Vfork => race::clone(act, true),
     };
     created.map_err(TrialError::Fork)
 }

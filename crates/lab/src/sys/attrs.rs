@@ -1,7 +1,6 @@
 //! Process attributes without a safe wrapper elsewhere: the three user IDs, supplementary
 //! groups into a fixed array, the scheduling policy, and the environment.
 
-use super::errno::cvt;
 use std::ffi::OsStr;
 use std::io;
 
@@ -37,10 +36,10 @@ pub(crate) fn sched_policy() -> Option<i32> {
 
 /// Switches the calling process to `SCHED_BATCH`, which needs no privilege.
 pub(crate) fn set_sched_batch() -> io::Result<()> {
-    let param = libc::sched_param { sched_priority: 0 };
-    // SAFETY: a valid sched_param for a non-real-time policy.
-    cvt(unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) } as libc::c_long)?;
-    Ok(())
+    super::sched::set(super::sched::Policy {
+        policy: libc::SCHED_BATCH,
+        priority: 0,
+    })
 }
 
 /// Sets an environment variable.

@@ -8,7 +8,6 @@
 //! - `shm`: a `MAP_SHARED|MAP_ANONYMOUS` mapping seen as atomic words, shared by a parent and
 //!   the children it forks.
 //! - `sched`: `sched_getscheduler(2)`, `sched_getparam(2)`, `sched_setscheduler(2)`.
-//! - `stack`: the guarded stack a cloned child runs on.
 //! - `signals`: dispositions, the mask, pending signals, the alternate signal stack.
 //! - `timers`: `alarm(2)`, `setitimer(2)`, POSIX timers (`timer_create(2)`).
 //! - `locks`: `fcntl(2)` record locks and `flock(2)` on descriptors named by number.
@@ -39,7 +38,6 @@ pub(crate) mod race;
 pub(crate) mod sched;
 pub(crate) mod shm;
 pub(crate) mod signals;
-pub(crate) mod stack;
 pub(crate) mod timers;
 pub(crate) mod vfork;
 

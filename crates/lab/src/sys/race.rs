@@ -4,10 +4,10 @@
 //! - [`fork`]: the `fork(2)` system call itself (`clone(SIGCHLD)` where the architecture has
 //!   no `fork` syscall), continuing in the child on its copy of the parent's stack.
 //! - [`clone`] without `CLONE_VM`: the child gets a copy of the memory, like fork, but starts
-//!   in a function on a [`ChildStack`] of its own.
-//! - [`clone`] with `CLONE_VM|CLONE_VFORK`: the child shares the memory and runs on the
-//!   [`ChildStack`] while the calling thread sleeps until it exits: vfork, without the trap of
-//!   a child writing the parent's stack frames.
+//!   in a function on a stack of its own (`forklab_spawn::clone_run`).
+//! - [`clone`] with `CLONE_VM|CLONE_VFORK`: the child shares the memory and runs on that
+//!   stack while the calling thread sleeps until it exits: vfork, without the trap of a child
+//!   writing the parent's stack frames.
 //!
 //! The child's code lives here because it runs in a copy of a process that may have other
 //! threads (the test harness has), so it may only do async-signal-safe things: it takes a
@@ -19,7 +19,7 @@
 //! thread block: writes to write-protected pages right after the fork, so copy-on-write faults
 //! on both sides on every trial, which is not what the experiment measures.
 
-use super::stack::ChildStack;
+use forklab_spawn::CloneMemory;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -199,32 +199,30 @@ mod raw {
     }
 }
 
-/// `clone(2)` of a child that runs `act` on `stack` and exits; then the parent runs `act`.
-/// With `share_vm`, `CLONE_VM|CLONE_VFORK`: the caller sleeps until the child has exited.
-pub(crate) fn clone(act: &FirstAct<'_>, stack: &ChildStack, share_vm: bool) -> io::Result<i32> {
-    let flags = if share_vm {
-        libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD
+/// `clone(2)` of a child that runs `act` on a stack of its own and exits; then the parent
+/// runs `act`. With `share_vm`, `CLONE_VM|CLONE_VFORK`: the caller sleeps until the child has
+/// exited.
+pub(crate) fn clone(act: &FirstAct<'_>, share_vm: bool) -> io::Result<i32> {
+    let memory = if share_vm {
+        CloneMemory::SharedUntilExit
     } else {
-        libc::SIGCHLD
+        CloneMemory::Copy
     };
     let arg = (act as *const FirstAct<'_>)
         .cast_mut()
         .cast::<libc::c_void>();
     // While the child shares our memory, no signal handler may run in it: block them all.
     let blocked = share_vm.then(block_signals);
-    // SAFETY: `child_entry` runs on `stack`, a mapping used by no one else: with CLONE_VM the
-    // parent thread is suspended until the child exits, without it the child has its own
-    // copy. `act` outlives the call (the child either shares it while we wait, or has a copy).
-    let pid = unsafe { libc::clone(child_entry, stack.top(), flags, arg) };
-    let error = io::Error::last_os_error();
+    // SAFETY: `child_entry` only takes its ticket or writes its line (async-signal-safe) and
+    // exits; `act` outlives the call (the child either shares it while we wait, or has a copy);
+    // with shared memory every signal is blocked, so no handler of ours runs in the child.
+    let created = unsafe { forklab_spawn::clone_run(memory, child_entry, arg) };
     if let Some(old) = blocked {
         restore_signals(&old);
     }
-    if pid > 0 {
-        act.run(Side::Parent);
-        return Ok(pid);
-    }
-    Err(error)
+    let pid = created?;
+    act.run(Side::Parent);
+    Ok(pid.as_raw())
 }
 
 extern "C" fn child_entry(arg: *mut libc::c_void) -> libc::c_int {

@@ -1,15 +1,13 @@
 //! A `clone(CLONE_VM|CLONE_VFORK)` child that runs one function and exits: what a `vfork(2)`
 //! child sees before it execs, measured without ever running on the parent's stack.
 //!
-//! The child runs on a private stack mapped here; the parent thread is suspended until the
-//! child exits. The function receives a pointer into the parent's memory (shared with the
+//! The child runs on a private stack (`forklab_spawn::clone_run`, the primitive under the
+//! spawn library's vfork strategy); the parent thread is suspended until the child exits. The function receives a pointer into the parent's memory (shared with the
 //! child) and must follow the rules of `signal-safety(7)`: raw system calls, plain stores,
 //! no allocation, no lock, no panic. This module does not exec: the exec column of the
 //! experiment is measured elsewhere.
 
 use std::io;
-
-const STACK_SIZE: usize = 256 * 1024;
 
 struct Job<'a, T> {
     data: &'a mut T,
@@ -28,24 +26,12 @@ extern "C" fn entry<T>(arg: *mut libc::c_void) -> libc::c_int {
 /// exited (the caller reaps it). `run` must be async-signal-safe (see the module docs); its
 /// writes to `data` land in the caller's memory.
 pub(crate) fn run_in_vfork_child<T>(data: &mut T, run: fn(&mut T)) -> io::Result<i32> {
-    // SAFETY: a fresh anonymous private mapping with no address hint.
-    let stack = unsafe {
-        rustix::mm::mmap_anonymous(
-            std::ptr::null_mut(),
-            STACK_SIZE,
-            rustix::mm::ProtFlags::READ | rustix::mm::ProtFlags::WRITE,
-            rustix::mm::MapFlags::PRIVATE | rustix::mm::MapFlags::STACK,
-        )
-    }?;
     let mut job = Job { data, run };
-    let top = (stack as usize + STACK_SIZE) & !15;
-    let flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
     let arg = (&mut job as *mut Job<'_, T>).cast::<libc::c_void>();
-    // SAFETY: `entry::<T>` runs on the private stack, which nothing else uses; `job` outlives
-    // the call because CLONE_VFORK suspends this thread until the child has exited.
-    let pid = unsafe { libc::clone(entry::<T>, top as *mut libc::c_void, flags, arg) };
-    let error = io::Error::last_os_error();
-    // SAFETY: the child has exited (CLONE_VFORK), so no one runs on the stack any more.
-    unsafe { rustix::mm::munmap(stack, STACK_SIZE) }?;
-    if pid == -1 { Err(error) } else { Ok(pid) }
+    let memory = forklab_spawn::CloneMemory::SharedUntilExit;
+    // SAFETY: `run` is async-signal-safe by this function's contract; `job` outlives the call
+    // because CLONE_VFORK suspends this thread until the child has exited. Signals stay
+    // unblocked on purpose: the child measures the mask it inherits.
+    let pid = unsafe { forklab_spawn::clone_run(memory, entry::<T>, arg) }?;
+    Ok(pid.as_raw())
 }

@@ -59,3 +59,45 @@ fn call(
     let pid = unsafe { libc::clone(entry, stack.top(), flags, arg, pidfd as *mut libc::c_int) };
     super::cvt(pid)
 }
+
+/// What a child made by [`clone_run`] shares with its parent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloneMemory {
+    /// `clone(SIGCHLD)`: a copy of the parent's memory, like `fork(2)`; both run at once.
+    Copy,
+    /// `clone(CLONE_VM|CLONE_VFORK|SIGCHLD)`: the parent's memory itself; the calling thread
+    /// sleeps until the child exits or execs, as after `vfork(2)`.
+    SharedUntilExit,
+}
+
+/// Runs `entry(arg)` in a new child created by `clone(2)` on a private, guarded stack (this
+/// thread's cached one, never the caller's stack), and returns the child's pid. The child exits
+/// with `entry`'s return value. The caller reaps it.
+///
+/// This is the primitive under [`crate::Strategy::VforkExec`], for experiments that want a
+/// child which runs code of theirs rather than a program.
+///
+/// # Safety
+///
+/// `entry` runs in a process that is a copy of a possibly multi-threaded one, or that shares
+/// this one's memory: it may only call async-signal-safe functions (`signal-safety(7)`), must
+/// not allocate, lock or unwind, and `arg` must stay valid for as long as it runs. With
+/// `SharedUntilExit` a signal handler of the parent could run in the child on the parent's
+/// memory: block signals around the call (or make sure no handler can run) if that matters.
+pub unsafe fn clone_run(
+    memory: CloneMemory,
+    entry: extern "C" fn(*mut libc::c_void) -> libc::c_int,
+    arg: *mut libc::c_void,
+) -> io::Result<crate::Pid> {
+    let flags = match memory {
+        CloneMemory::Copy => libc::SIGCHLD,
+        CloneMemory::SharedUntilExit => libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD,
+    };
+    let pid = super::stack::with_stack(|stack| {
+        // SAFETY: `entry` runs on `stack`, which no one else uses while it does (the caller is
+        // suspended with CLONE_VFORK, or the child has its own copy); the caller upholds the
+        // rest of the contract above.
+        super::cvt(unsafe { libc::clone(entry, stack.top(), flags, arg) })
+    })?;
+    Ok(crate::Pid::new(pid).expect("clone returns a positive pid in the parent"))
+}
