@@ -14,7 +14,6 @@ pub(crate) enum Outcome {
     /// Exit 0.
     Success,
     /// Exit 1: the command ran and found a failure (a mismatch, a failed check).
-    #[allow(dead_code)] // the first commands to report failures land with `race` and `inherit`
     Failure,
 }
 

@@ -3,5 +3,8 @@
 mod support;
 
 mod cat;
+mod exec_limits;
+mod inherit;
+mod race;
 mod set_id;
 mod spawn_cost;

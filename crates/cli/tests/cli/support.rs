@@ -2,6 +2,11 @@
 
 use assert_cmd::Command;
 
+/// `forklab` with no arguments yet.
+pub fn bin() -> Command {
+    Command::cargo_bin("forklab").expect("the forklab binary is built")
+}
+
 /// `forklab ARGS…`.
 pub fn forklab<I, S>(args: I) -> Command
 where
@@ -32,4 +37,16 @@ where
 /// Whether the tests run as root.
 pub fn is_root() -> bool {
     forklab_spawn::Identity::current().euid == 0
+}
+
+/// Runs `forklab ARGS…`, asserts the exit status, returns stdout.
+pub fn stdout_of(args: &[&str], code: i32) -> String {
+    let out = bin().args(args).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
 }

@@ -2,19 +2,11 @@
 //! formula (to the byte), MAX_ARG_STRLEN, empty argv, the `#!` limit, the RLIMIT_NPROC check
 //! (root), a stack below the 128 KiB floor, and bad `--stack` values.
 
-use assert_cmd::Command;
+use crate::support::bin as forklab;
+use crate::support::is_root;
+use crate::support::{error_line, stdout_of};
 use serde_json::Value;
 use std::sync::OnceLock;
-
-fn forklab() -> Command {
-    Command::cargo_bin("forklab").unwrap()
-}
-
-fn is_root() -> bool {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
-    line.split_whitespace().nth(2) == Some("0")
-}
 
 const STACKS: &str = "512K,16M,unlimited";
 
@@ -138,13 +130,7 @@ fn below_128_kib_the_stack_itself_is_the_bound() {
 
 #[test]
 fn the_human_report() {
-    let out = forklab()
-        .args(["exec-limits", "--stack", "1M"])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stdout = stdout_of(&["exec-limits", "--stack", "1M"], 0);
     for expected in [
         "RLIMIT_STACK",
         "8M (now)",
@@ -161,17 +147,8 @@ fn the_human_report() {
 }
 
 fn usage_error(stack: &str, says: &str) {
-    let out = forklab()
-        .args(["exec-limits", "--stack", stack])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("forklab: error: "), "{stderr}");
+    let stderr = error_line(["exec-limits", "--stack", stack]);
     assert!(stderr.contains(says), "{stack}: {stderr}");
-    assert!(out.stdout.is_empty());
 }
 
 #[test]

@@ -2,27 +2,14 @@
 //! set-user-ID rows (root) and their skip (not root), `--only`, bad input, and the probe's
 //! behaviour when it runs set-user-ID.
 
-use assert_cmd::Command;
+use crate::support::bin as forklab;
+use crate::support::is_root;
+use crate::support::{error_line, stdout_of};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
-
-fn forklab() -> Command {
-    Command::cargo_bin("forklab").unwrap()
-}
-
-fn is_root() -> bool {
-    effective_uid() == 0
-}
-
-/// The effective uid, from `/proc/self/status`.
-fn effective_uid() -> u32 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("Uid:")).unwrap();
-    line.split_whitespace().nth(2).unwrap().parse().unwrap()
-}
 
 /// `forklab inherit --json`, run once for all the tests that only read it: (exit code, JSON).
 fn table() -> &'static (i32, Value) {
@@ -225,13 +212,7 @@ fn set_user_id_rows_are_skipped_without_root() {
 
 #[test]
 fn only_keeps_the_table_order() {
-    let out = forklab()
-        .args(["inherit", "--only", "pending_signals,pid"])
-        .assert()
-        .code(0)
-        .get_output()
-        .clone();
-    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stdout = stdout_of(&["inherit", "--only", "pending_signals,pid"], 0);
     let pid = stdout.find("Process ID").unwrap();
     let pending = stdout.find("Pending signals").unwrap();
     assert!(pid < pending);
@@ -241,21 +222,12 @@ fn only_keeps_the_table_order() {
 
 #[test]
 fn an_unknown_key_is_a_usage_error() {
-    let out = forklab()
-        .args(["inherit", "--only", "pid,no_such_key"])
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert!(stderr.starts_with("forklab: error: "), "{stderr}");
+    let stderr = error_line(["inherit", "--only", "pid,no_such_key"]);
     assert!(stderr.contains("unknown key \"no_such_key\""), "{stderr}");
     assert!(
         stderr.contains("pending_signals"),
         "lists the known keys: {stderr}"
     );
-    assert!(out.stdout.is_empty());
 }
 
 #[test]

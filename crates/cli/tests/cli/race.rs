@@ -1,14 +1,10 @@
 //! `forklab race` end to end: bad input, every output format, `--analyze` agreeing with the
 //! run it reads, and a fork failing part-way (root and a pids cgroup).
 
-use assert_cmd::Command;
+use crate::support::bin as forklab;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
-
-fn forklab() -> Command {
-    Command::cargo_bin("forklab").unwrap()
-}
 
 /// Runs `forklab race ARGS`, expecting `code`; returns (stdout, stderr).
 fn race(args: &[&str], code: i32) -> (String, String) {
