@@ -33,7 +33,10 @@ strategies! {
         assert_eq!((errno, kind), (Some(libc::ENOENT), ErrorKind::NotFound));
         assert!(msg.starts_with("cannot run \"/nonexistent/prog\": "), "{msg}");
         assert!(msg.contains("No such file or directory"), "{msg}");
-        let (_, errno, ..) = failure(&mut Command::new("no-such-program-anywhere"), strategy);
+        // A PATH of directories anyone may search: one we may not enter would make it EACCES.
+        let mut search = Command::new("no-such-program-anywhere");
+        search.env("PATH", "/usr/bin:/bin");
+        let (_, errno, ..) = failure(&mut search, strategy);
         assert_eq!(errno, Some(libc::ENOENT));
     }
 

@@ -57,6 +57,8 @@ fn run_helper(case: &str) -> (String, Option<i32>) {
             "-q",
         ])
         .env(HELPER, case)
+        // Directories anyone may search (a PATH entry we may not enter makes execvp EACCES).
+        .env("PATH", "/usr/bin:/bin")
         .strategy(Strategy::Auto)
         .output()
         .unwrap();
