@@ -4,11 +4,10 @@
 
 use crate::support::bin as forklab;
 use crate::support::is_root;
-use crate::support::{error_line, stdout_of};
+use crate::support::{error_line, forklab_copy, stdout_of};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 /// `forklab inherit --json`, run once for all the tests that only read it: (exit code, JSON).
@@ -168,14 +167,6 @@ fn set_user_id_rows_when_root() {
     assert!(text.contains("65534/0/0"), "{text}");
 }
 
-/// A copy of the binary in a directory uid 65534 can traverse.
-fn public_copy(dir: &Path) -> PathBuf {
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let copy = dir.join("forklab");
-    std::fs::copy(assert_cmd::cargo::cargo_bin("forklab"), &copy).unwrap();
-    copy
-}
-
 #[test]
 fn set_user_id_rows_are_skipped_without_root() {
     if !is_root() {
@@ -183,7 +174,7 @@ fn set_user_id_rows_are_skipped_without_root() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let copy = public_copy(dir.path());
+    let copy = forklab_copy(dir.path(), 0, 0, 0o755);
     let out = std::process::Command::new(&copy)
         .args([
             "inherit",
@@ -250,7 +241,7 @@ fn a_set_user_id_copy_only_reports_credentials() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let copy = public_copy(dir.path());
+    let copy = forklab_copy(dir.path(), 0, 0, 0o755);
     std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o4755)).unwrap();
     let run = |args: &[&str]| {
         std::process::Command::new(&copy)

@@ -2,25 +2,8 @@
 //! hole): real and effective IDs differ, exit 2, and the message says why.
 
 use crate::support::*;
-use std::os::unix::fs::PermissionsExt;
 
 const NOBODY: u32 = 65534;
-
-/// A copy of the binary owned by `uid:gid` with `mode`, in a directory anyone may enter.
-fn privileged_copy(dir: &std::path::Path, uid: u32, gid: u32, mode: u32) -> std::path::PathBuf {
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let copy = dir.join("forklab");
-    // `cp` writes the copy: a write descriptor held here could be inherited by a concurrent
-    // test's child, and exec'ing the copy would then fail with ETXTBSY.
-    let cp = std::process::Command::new("cp")
-        .arg(assert_cmd::cargo::cargo_bin("forklab"))
-        .arg(&copy)
-        .status();
-    assert!(cp.unwrap().success());
-    std::os::unix::fs::chown(&copy, Some(uid), Some(gid)).unwrap();
-    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(mode)).unwrap();
-    copy
-}
 
 fn run(path: &std::path::Path) -> Option<(Option<i32>, String)> {
     let out = std::process::Command::new(path)
@@ -38,7 +21,7 @@ fn refuses_to_run_set_user_id_or_set_group_id() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
-    let setuid = privileged_copy(dir.path(), NOBODY, 0, 0o4755);
+    let setuid = forklab_copy(dir.path(), NOBODY, 0, 0o4755);
     let (code, stderr) = run(&setuid).unwrap();
     if code == Some(0) {
         eprintln!(
@@ -52,7 +35,7 @@ fn refuses_to_run_set_user_id_or_set_group_id() {
     assert_eq!(stderr.lines().count(), 1);
 
     let setgid_dir = tempfile::tempdir().unwrap();
-    let setgid = privileged_copy(setgid_dir.path(), 0, NOBODY, 0o2755);
+    let setgid = forklab_copy(setgid_dir.path(), 0, NOBODY, 0o2755);
     let (code, stderr) = run(&setgid).unwrap();
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("effective uid 0 gid 65534"), "{stderr}");

@@ -1,6 +1,7 @@
 //! Running the binary under test.
 
 use assert_cmd::Command;
+use std::os::unix::fs::PermissionsExt;
 
 /// `forklab` with no arguments yet.
 pub fn bin() -> Command {
@@ -49,4 +50,20 @@ pub fn stdout_of(args: &[&str], code: i32) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// A copy of the binary owned by `uid:gid` with `mode`, in a directory anyone may enter.
+pub fn forklab_copy(dir: &std::path::Path, uid: u32, gid: u32, mode: u32) -> std::path::PathBuf {
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let copy = dir.join("forklab");
+    // `cp` writes the copy: a write descriptor held here could be inherited by a concurrent
+    // test's child, and exec'ing the copy would then fail with ETXTBSY.
+    let cp = std::process::Command::new("cp")
+        .arg(assert_cmd::cargo::cargo_bin("forklab"))
+        .arg(&copy)
+        .status();
+    assert!(cp.unwrap().success());
+    std::os::unix::fs::chown(&copy, Some(uid), Some(gid)).unwrap();
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(mode)).unwrap();
+    copy
 }

@@ -47,22 +47,25 @@ const HELPER: &str = "FORKLAB_EXEC_HELPER";
 /// Re-runs this test binary with only `exec_helper` selected and `HELPER=case`; returns the
 /// helper's stdout and exit code.
 fn run_helper(case: &str) -> (String, Option<i32>) {
-    let me = std::env::current_exe().unwrap();
-    let out = Command::new(me)
-        .args([
-            "--exact",
-            "exec_family::exec_helper",
-            "--nocapture",
-            "--test-threads=1",
-            "-q",
-        ])
-        .env(HELPER, case)
-        // Directories anyone may search (a PATH entry we may not enter makes execvp EACCES).
-        .env("PATH", "/usr/bin:/bin")
-        .strategy(Strategy::Auto)
-        .output()
-        .unwrap();
+    let out = helper(case).output().unwrap();
     (after_harness_banner(&out.stdout), out.status.code())
+}
+
+/// This test binary, running only `exec_helper`, told which case to exec.
+fn helper(case: &str) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args([
+        "--exact",
+        "exec_family::exec_helper",
+        "--nocapture",
+        "--test-threads=1",
+        "-q",
+    ])
+    .env(HELPER, case)
+    // Directories anyone may search (a PATH entry we may not enter makes execvp EACCES).
+    .env("PATH", "/usr/bin:/bin")
+    .stdout(Stdio::piped());
+    cmd
 }
 
 /// What the helper printed after libtest's "running 1 test" line.
@@ -114,19 +117,7 @@ fn exec_family_replaces_the_process() {
 
 #[test]
 fn command_exec_keeps_the_pid() {
-    let me = std::env::current_exe().unwrap();
-    let child = Command::new(me)
-        .args([
-            "--exact",
-            "exec_family::exec_helper",
-            "--nocapture",
-            "--test-threads=1",
-            "-q",
-        ])
-        .env(HELPER, "command")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let child = helper("command").spawn().unwrap();
     let pid = child.id();
     let out = child.wait_with_output().unwrap();
     assert_eq!(after_harness_banner(&out.stdout), format!("pid {pid}\n"));
