@@ -80,10 +80,14 @@ impl<'c> Prepared<'c> {
             p.candidates.push(cmd.program.as_ptr());
         }
         if cmd.search_path {
+            // `[sh, <slot>, argv[1..], NULL]`: the terminator is added here, not taken from
+            // `argv`, because an empty argv has no `argv[1..]` and its only entry is the NULL.
             p.sh_argv = [SHELL.as_ptr(), std::ptr::null()]
                 .into_iter()
-                .chain(p.argv.iter().skip(1).copied())
+                .chain(p.argv.iter().skip(1).copied().take_while(|a| !a.is_null()))
+                .chain([std::ptr::null()])
                 .collect();
+            debug_assert!(p.sh_argv.len() >= 3 && p.sh_argv.last() == Some(&std::ptr::null()));
         }
         if !cmd.env.is_unchanged() {
             p.env_storage = cmd.env.capture();

@@ -213,7 +213,7 @@ fn fork_exec(p: &mut Prepared<'_>) -> io::Result<libc::pid_t> {
 
 fn posix_spawn(p: &mut Prepared<'_>) -> io::Result<libc::pid_t> {
     let cmd = p.cmd;
-    let (path, search) = posix_spawn_path(p);
+    let (path, search) = posix_spawn_path(p).map_err(|e| error(cmd, Step::PosixSpawn, e))?;
     let sigdefault = if cmd.reset_signal_dispositions {
         sys::signal::full_set()
     } else {
@@ -235,21 +235,34 @@ fn posix_spawn(p: &mut Prepared<'_>) -> io::Result<libc::pid_t> {
 }
 
 /// glibc searches the caller's `PATH`; when the command sets another, search it ourselves.
-fn posix_spawn_path(p: &Prepared<'_>) -> (CString, bool) {
+/// Finding nothing is `ENOENT` (`EACCES` if some candidate exists but is not executable), as
+/// with the other strategies: never a spawn of the bare name, which would run `./name`.
+fn posix_spawn_path(p: &Prepared<'_>) -> io::Result<(CString, bool)> {
     if !p.search {
-        return (p.cmd.program.clone(), false);
+        return Ok((p.cmd.program.clone(), false));
     }
     if !p.cmd.env.path_overridden() {
-        return (p.cmd.program.clone(), true);
+        return Ok((p.cmd.program.clone(), true));
     }
-    let found = p.candidate_storage.iter().find(|c| is_executable_file(c));
-    (found.unwrap_or(&p.cmd.program).clone(), false)
+    let mut denied = false;
+    for candidate in &p.candidate_storage {
+        match executable_file(candidate) {
+            Some(true) => return Ok((candidate.clone(), false)),
+            Some(false) => denied = true,
+            None => {}
+        }
+    }
+    let errno = if denied { libc::EACCES } else { libc::ENOENT };
+    Err(io::Error::from_raw_os_error(errno))
 }
 
-fn is_executable_file(path: &CStr) -> bool {
+/// `Some(true)` for a regular file with an execute bit, `Some(false)` for another existing
+/// file, `None` when there is nothing there.
+fn executable_file(path: &CStr) -> Option<bool> {
     use std::os::unix::fs::PermissionsExt;
     let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path.to_bytes()));
-    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    let meta = std::fs::metadata(path).ok()?;
+    Some(meta.is_file() && meta.permissions().mode() & 0o111 != 0)
 }
 
 /// Applies `cmd` to the current process and execs; returns only the error.

@@ -16,7 +16,9 @@ pub enum Strategy {
     ForkExec,
     /// `clone(CLONE_VM|CLONE_VFORK)` on a private stack: no copy, the parent waits for exec.
     VforkExec,
-    /// glibc's `posix_spawn(3)`. Cannot change credentials, rlimits or cgroups.
+    /// glibc's `posix_spawn(3)`. Cannot change credentials, rlimits or cgroups; does not run a
+    /// file without `#!` with `/bin/sh` (glibc dropped that), and a failure does not say which
+    /// step failed.
     PosixSpawn,
     /// `clone3(CLONE_VM|CLONE_VFORK|CLONE_PIDFD|CLONE_CLEAR_SIGHAND)`: like `VforkExec`, with a
     /// pidfd from birth and the signal handlers reset by the kernel, so the parent blocks no

@@ -21,8 +21,33 @@ strategies! {
         write_executable(dir.path(), "tool", "#!/bin/sh\n", 0o644);
         let path = format!("/nonexistent:{}", dir.path().display());
         let err = Command::new("tool").env("PATH", &path).strategy(strategy).spawn().unwrap_err();
-        let expected = if strategy == Strategy::PosixSpawn { libc::ENOENT } else { libc::EACCES };
-        assert_eq!(err.raw_os_error().or(SpawnError::from_io(&err).and_then(|e| e.raw_os_error())), Some(expected), "{err}");
+        assert_eq!(SpawnError::from_io(&err).unwrap().raw_os_error(), Some(libc::EACCES), "{err}");
+    }
+
+    fn search_path_that_finds_nothing_never_runs_the_file_in_cwd(strategy: Strategy) {
+        let dir = temp_dir();
+        write_executable(dir.path(), "tool", "#!/bin/sh\necho ran from cwd\n", 0o755);
+        let err = Command::new("tool")
+            .env("PATH", "/nonexistent")
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .strategy(strategy)
+            .spawn()
+            .unwrap_err();
+        assert_eq!(SpawnError::from_io(&err).unwrap().raw_os_error(), Some(libc::ENOENT), "{err}");
+    }
+
+    fn empty_argv_file_without_shebang_runs_with_sh(strategy: Strategy) {
+        let dir = temp_dir();
+        let script = write_executable(dir.path(), "plain", "echo ran by sh with $# args\n", 0o755);
+        let result = Command::new(&script).empty_argv().stdout(Stdio::piped()).strategy(strategy).output();
+        if strategy == Strategy::PosixSpawn {
+            let err = result.unwrap_err();
+            assert_eq!(SpawnError::from_io(&err).unwrap().raw_os_error(), Some(libc::ENOEXEC));
+            return;
+        }
+        // sh gets [sh, FILE] and nothing after: the array the child builds ends in NULL.
+        assert_eq!(result.unwrap().stdout, b"ran by sh with 0 args\n");
     }
 
     fn a_file_without_shebang_runs_with_sh(strategy: Strategy) {
