@@ -4,6 +4,11 @@
 //! remembers the status and sends nothing more. Before that the pid is still ours (only our
 //! wait can free it), so signalling it, or opening a pidfd for it, names our child and no
 //! other. A pidfd is opened on first use unless the command asked for one at spawn.
+//!
+//! The one exception is a process that reaps children behind the `Child`'s back: `SIGCHLD`
+//! set to `SIG_IGN` or `SA_NOCLDWAIT` (the kernel reaps at exit), or a `waitpid(-1)` elsewhere.
+//! There, ask for the pidfd at spawn ([`crate::Command::pidfd`]): it names the child for good,
+//! and signals through it fail with `ESRCH` instead of reaching a stranger.
 
 use crate::{Pid, Strategy, WaitStatus, sys};
 use std::io::{self, PipeReader, PipeWriter, Read};

@@ -318,7 +318,10 @@ impl Command {
     }
 
     /// Replaces the current process with the program (same pid, no new process), applying
-    /// everything this command sets. Returns only on failure.
+    /// everything this command sets. Returns only on failure. Then the signal dispositions and
+    /// mask are as they were, but what the exec needed first has happened to this process:
+    /// descriptors moved, directory, session and process group, rlimits, and credentials
+    /// (changed for every thread, as glibc's `setuid(3)` does).
     pub fn exec(&mut self) -> io::Error {
         crate::exec::exec(self)
     }

@@ -6,7 +6,7 @@ use crate::command::StdioDefaults;
 use crate::error::{SpawnError, Step};
 use crate::prepare::Prepared;
 use crate::sys;
-use crate::sys::child::{Failure, Report, SignalPlan};
+use crate::sys::child::{Dispositions, Failure, Report, SignalPlan};
 use crate::{Child, Command, Strategy};
 use std::ffi::{CStr, CString};
 use std::io;
@@ -156,9 +156,13 @@ fn vm_spawn(
         (Some(blocked), false) => Some(blocked.old_mask()),
         (None, false) => None,
     };
+    let dispositions = match (cmd.reset_signal_dispositions, legacy) {
+        (true, _) => Dispositions::All,
+        (false, true) => Dispositions::Caught,
+        (false, false) => Dispositions::Keep,
+    };
     let signals = SignalPlan {
-        reset_all: cmd.reset_signal_dispositions,
-        reset_handlers: legacy,
+        dispositions,
         sigpipe_default: true,
         mask,
     };
@@ -188,8 +192,11 @@ fn fork_exec(p: &mut Prepared<'_>) -> io::Result<libc::pid_t> {
         .above_targets(writer.into())
         .map_err(|e| error(cmd, Step::Prepare, e))?;
     let signals = SignalPlan {
-        reset_all: cmd.reset_signal_dispositions,
-        reset_handlers: false,
+        dispositions: if cmd.reset_signal_dispositions {
+            Dispositions::All
+        } else {
+            Dispositions::Keep
+        },
         sigpipe_default: true,
         mask: cmd.reset_signal_mask.then(sys::signal::empty_set),
     };
@@ -274,9 +281,14 @@ pub(crate) fn exec(cmd: &Command) -> io::Error {
         Ok(p) => p,
         Err(e) => return error(cmd, Step::Prepare, e),
     };
+    // In place, execve resets the caught signals itself; only ignored ones need resetting,
+    // and the process's own handlers must stay in case the exec fails.
     let signals = SignalPlan {
-        reset_all: cmd.reset_signal_dispositions,
-        reset_handlers: false,
+        dispositions: if cmd.reset_signal_dispositions {
+            Dispositions::Ignored
+        } else {
+            Dispositions::Keep
+        },
         sigpipe_default: true,
         mask: cmd.reset_signal_mask.then(sys::signal::empty_set),
     };

@@ -63,13 +63,25 @@ pub(crate) struct FdMove {
     pub dst: c_int,
 }
 
+/// Which signal dispositions go back to `SIG_DFL` before exec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Dispositions {
+    /// None (execve itself resets caught signals; ignored ones stay ignored).
+    Keep,
+    /// Caught signals: needed when the child shares memory with the parent and the kernel did
+    /// not clear the handlers (`CLONE_CLEAR_SIGHAND`), since a handler would run on the
+    /// parent's memory.
+    Caught,
+    /// Ignored signals: for exec in place, where execve resets the caught ones and the live
+    /// process's handlers (glibc's own, the Rust runtime's) must survive a failed exec.
+    Ignored,
+    /// Every one, ignored ones included.
+    All,
+}
+
 /// What happens to signal dispositions and the mask.
 pub(crate) struct SignalPlan {
-    /// Every disposition to `SIG_DFL`, ignored ones included.
-    pub reset_all: bool,
-    /// Caught signals to `SIG_DFL`: needed when the child shares memory with the parent and the
-    /// kernel did not clear the handlers (`CLONE_CLEAR_SIGHAND`).
-    pub reset_handlers: bool,
+    pub dispositions: Dispositions,
     /// `SIGPIPE` back to `SIG_DFL` (the Rust runtime ignores it in every Rust program).
     pub sigpipe_default: bool,
     /// The mask to install just before exec, if it must change.
@@ -115,9 +127,9 @@ pub(crate) fn run(plan: &ChildPlan<'_>) -> ! {
     match plan.report {
         Report::Pipe(fd) => {
             let bytes = (&failure as *const Failure).cast::<c_void>();
-            // SAFETY: `failure` is a live 8-byte value; write(2) is async-signal-safe and a
-            // short or failed write only loses the report, never memory safety.
-            unsafe { libc::write(fd, bytes, size_of::<Failure>()) };
+            // SAFETY: `failure` is a live 8-byte value; a short or failed write only loses the
+            // report, never memory safety. The raw system call, not glibc's cancellable write().
+            unsafe { libc::syscall(libc::SYS_write, fd, bytes, size_of::<Failure>()) };
         }
         // SAFETY: the parent keeps this `Failure` alive and does not touch it until the child
         // has exited (it is suspended by CLONE_VFORK).
@@ -159,8 +171,10 @@ fn errno() -> c_int {
 
 fn set_up(plan: &ChildPlan<'_>) -> Result<(), Failure> {
     if plan.cgroup_procs >= 0 {
-        // SAFETY: writes one byte from a static buffer to an fd the parent opened.
-        let n = unsafe { libc::write(plan.cgroup_procs, b"0".as_ptr().cast(), 1) };
+        // SAFETY: writes one byte from a static buffer to an fd the parent opened. The raw
+        // system call: glibc's write() is a cancellation point, which would touch the parent
+        // thread's cancellation state (its memory, under CLONE_VM).
+        let n = unsafe { libc::syscall(libc::SYS_write, plan.cgroup_procs, b"0".as_ptr(), 1usize) };
         check(Step::Cgroup, n as i64)?;
     }
     if plan.setsid {
@@ -201,6 +215,9 @@ fn install_fds(fds: &[FdMove]) -> Result<(), Failure> {
 }
 
 fn set_credentials(plan: &ChildPlan<'_>) -> Result<(), Failure> {
+    if matches!(plan.report, Report::Caller) {
+        return set_credentials_of_every_thread(plan);
+    }
     if let Some(groups) = plan.groups {
         // SAFETY: the slice is valid for its length; raw syscall so only this task changes.
         let ret = unsafe { libc::syscall(libc::SYS_setgroups, groups.len(), groups.as_ptr()) };
@@ -226,17 +243,43 @@ fn set_credentials(plan: &ChildPlan<'_>) -> Result<(), Failure> {
     Ok(())
 }
 
+/// For exec in place: glibc's wrappers, which change every thread of the process (a raw
+/// system call changes only the calling one, and a failed exec would leave the process with
+/// threads of different credentials).
+fn set_credentials_of_every_thread(plan: &ChildPlan<'_>) -> Result<(), Failure> {
+    if let Some(groups) = plan.groups {
+        // SAFETY: the slice is valid for its length.
+        let ret = unsafe { libc::setgroups(groups.len(), groups.as_ptr()) };
+        check(Step::Setgroups, ret as i64)?;
+    } else if plan.uid.is_some() {
+        // SAFETY: an empty list; a null pointer is allowed with length 0.
+        let ret = unsafe { libc::setgroups(0, std::ptr::null()) };
+        if ret == -1 && errno() != libc::EPERM {
+            return Err(failure(Step::Setgroups, errno()));
+        }
+    }
+    if let Some(gid) = plan.gid {
+        // SAFETY: setgid(3) takes a plain id.
+        check(Step::Setgid, unsafe { libc::setgid(gid) } as i64)?;
+    }
+    if let Some(uid) = plan.uid {
+        // SAFETY: setuid(3) takes a plain id.
+        check(Step::Setuid, unsafe { libc::setuid(uid) } as i64)?;
+    }
+    Ok(())
+}
+
 fn set_signals(signals: &SignalPlan) -> Result<(), Failure> {
-    if signals.reset_all || signals.reset_handlers {
+    if signals.dispositions != Dispositions::Keep {
         for sig in 1..=MAX_SIGNAL {
             if sig == libc::SIGKILL || sig == libc::SIGSTOP {
                 continue;
             }
-            reset_signal(sig, signals.reset_all)?;
+            reset_signal(sig, signals.dispositions)?;
         }
     }
-    if signals.sigpipe_default && !signals.reset_all {
-        reset_signal(libc::SIGPIPE, true)?;
+    if signals.sigpipe_default && signals.dispositions != Dispositions::All {
+        reset_signal(libc::SIGPIPE, Dispositions::All)?;
     }
     if let Some(mask) = &signals.mask {
         // SAFETY: `mask` is a valid sigset_t; the old-mask pointer may be null.
@@ -257,15 +300,22 @@ struct KernelSigaction {
     mask: u64,
 }
 
-/// Sets `sig` to `SIG_DFL` if `always` or if it has a handler (a function in the parent's
-/// memory). The raw system call, because glibc refuses to touch the signals it reserves (32,
-/// 33), which an ignored disposition inherited from a parent can still hold.
-fn reset_signal(sig: c_int, always: bool) -> Result<(), Failure> {
+/// Sets `sig` to `SIG_DFL` if it is one of `which`. The raw system call, because glibc
+/// refuses to touch the signals it reserves (32, 33), which an ignored disposition inherited
+/// from a parent can still hold.
+fn reset_signal(sig: c_int, which: Dispositions) -> Result<(), Failure> {
     let mut old = KernelSigaction::default();
-    if !always {
+    if which != Dispositions::All {
         // SAFETY: querying the current disposition into a valid, kernel-sized struct.
         let ret = unsafe { rt_sigaction(sig, std::ptr::null(), &mut old) };
-        if ret != 0 || old.handler == libc::SIG_DFL || old.handler == libc::SIG_IGN {
+        let ignored = old.handler == libc::SIG_IGN;
+        let caught = old.handler != libc::SIG_DFL && !ignored;
+        let chosen = match which {
+            Dispositions::Caught => caught,
+            Dispositions::Ignored => ignored,
+            Dispositions::Keep | Dispositions::All => false,
+        };
+        if ret != 0 || !chosen {
             return Ok(());
         }
     }
@@ -276,6 +326,46 @@ fn reset_signal(sig: c_int, always: bool) -> Result<(), Failure> {
         return Err(failure(Step::Signals, errno()));
     }
     Ok(())
+}
+
+/// Every signal disposition and the mask of the calling thread, to put back after a failed
+/// exec in place.
+pub(crate) struct SavedSignals {
+    actions: [KernelSigaction; MAX_SIGNAL as usize + 1],
+    mask: Option<sigset_t>,
+}
+
+impl SavedSignals {
+    pub(crate) fn take() -> SavedSignals {
+        let mut saved = SavedSignals {
+            actions: std::array::from_fn(|_| KernelSigaction::default()),
+            mask: None,
+        };
+        for (sig, action) in (1..=MAX_SIGNAL).zip(saved.actions.iter_mut().skip(1)) {
+            // SAFETY: querying a disposition into a valid, kernel-sized struct.
+            unsafe { rt_sigaction(sig, std::ptr::null(), action) };
+        }
+        // SAFETY: sigset_t is plain data; sigprocmask fills it.
+        let mut mask: sigset_t = unsafe { std::mem::zeroed() };
+        // SAFETY: a null new mask only reads the current one into `mask`.
+        let ret = unsafe { libc::sigprocmask(libc::SIG_SETMASK, std::ptr::null(), &mut mask) };
+        saved.mask = (ret == 0).then_some(mask);
+        saved
+    }
+
+    pub(crate) fn restore(&self) {
+        for (sig, action) in (1..=MAX_SIGNAL).zip(self.actions.iter().skip(1)) {
+            if sig == libc::SIGKILL || sig == libc::SIGSTOP {
+                continue;
+            }
+            // SAFETY: reinstalling exactly what the kernel reported (handler, flags, restorer).
+            unsafe { rt_sigaction(sig, action, std::ptr::null_mut()) };
+        }
+        if let Some(mask) = &self.mask {
+            // SAFETY: `mask` is a valid sigset_t; the old-mask pointer may be null.
+            unsafe { libc::sigprocmask(libc::SIG_SETMASK, mask, std::ptr::null_mut()) };
+        }
+    }
 }
 
 /// `rt_sigaction(sig, act, old, 8)`: no glibc wrapper, no restorer needed for `SIG_DFL`.
@@ -301,13 +391,8 @@ fn exec(plan: &ChildPlan<'_>) -> Failure {
         }
         match e {
             libc::EACCES => denied = true,
-            libc::ENOENT
-            | libc::ENOTDIR
-            | libc::ELOOP
-            | libc::ESTALE
-            | libc::ENODEV
-            | libc::ETIMEDOUT
-            | libc::ENAMETOOLONG => {}
+            // glibc's list; ELOOP and ENAMETOOLONG end the search there too.
+            libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ENODEV | libc::ETIMEDOUT => {}
             _ => return failure(Step::Exec, e),
         }
         last = e;

@@ -33,8 +33,16 @@ pub(crate) fn clone_vfork(
     if want_pidfd && PIDFD_FLAG_WORKS.load(Ordering::Relaxed) {
         let mut pidfd: libc::c_int = -1;
         match call(plan, stack, base | libc::CLONE_PIDFD, &mut pidfd) {
-            // SAFETY: with CLONE_PIDFD the kernel stored a new descriptor we now own.
-            Ok(pid) => return Ok((pid, Some(unsafe { OwnedFd::from_raw_fd(pidfd) }))),
+            Ok(pid) if pidfd >= 0 => {
+                // SAFETY: with CLONE_PIDFD the kernel stored a new descriptor we now own.
+                let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+                return Ok((pid, Some(pidfd)));
+            }
+            // Kernels before 5.2 ignore unknown clone flags: a child, but no pidfd.
+            Ok(pid) => {
+                PIDFD_FLAG_WORKS.store(false, Ordering::Relaxed);
+                return Ok((pid, None));
+            }
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
                 PIDFD_FLAG_WORKS.store(false, Ordering::Relaxed);
             }

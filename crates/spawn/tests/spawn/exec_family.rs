@@ -115,6 +115,39 @@ fn exec_helper() {
         "execvpe" => exec::execvpe("env", ["env"], [("ONLY", "that")]),
         "missing" => exec::execvp("no-such-program-anywhere", ["x"]),
         "command" => Command::new("sh").args(["-c", "echo pid $$"]).exec(),
+        "failed-exec-keeps-signals" => {
+            let before = signal_lines();
+            let err = Command::new("/nonexistent")
+                .reset_signal_dispositions(true)
+                .reset_signal_mask(true)
+                .exec();
+            let after = signal_lines();
+            println!("{}", if before == after { "same" } else { "changed" });
+            println!("before:\n{before}after:\n{after}{err}");
+            std::process::exit(0);
+        }
+        "failed-exec-changes-every-thread" => {
+            let (tx, rx) = std::sync::mpsc::channel::<()>();
+            let other = std::thread::spawn(move || rx.recv());
+            let err = Command::new("/nonexistent").uid(65534).gid(65534).exec();
+            let mut uids: Vec<String> = std::fs::read_dir("/proc/self/task")
+                .unwrap()
+                .map(|task| {
+                    let status =
+                        std::fs::read_to_string(task.unwrap().path().join("status")).unwrap();
+                    status
+                        .lines()
+                        .find(|l| l.starts_with("Uid:"))
+                        .unwrap()
+                        .to_string()
+                })
+                .collect();
+            uids.dedup();
+            tx.send(()).unwrap();
+            other.join().unwrap().unwrap();
+            println!("{} distinct: {}\n{err}", uids.len(), uids.join(" | "));
+            std::process::exit(0);
+        }
         other => panic!("unknown case {other}"),
     };
     println!("exec failed: {err}");
@@ -162,5 +195,50 @@ fn empty_argv_gets_an_empty_argv0_from_the_kernel() {
         String::from_utf8(out).unwrap().trim(),
         "\\0",
         "argv is [\"\"]"
+    );
+}
+
+/// The signal lines of this process's status: blocked, ignored and caught sets.
+fn signal_lines() -> String {
+    let status = std::fs::read_to_string("/proc/thread-self/status").unwrap();
+    status
+        .lines()
+        .filter(|l| l.starts_with("SigBlk") || l.starts_with("SigIgn") || l.starts_with("SigCgt"))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+#[test]
+fn failed_exec_in_place_leaves_signals_as_they_were() {
+    let (out, code) = run_helper("failed-exec-keeps-signals");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.starts_with("same\n"), "{out}");
+    let ignored = out
+        .lines()
+        .find_map(|l| l.strip_prefix("SigIgn:\t"))
+        .map(|hex| u64::from_str_radix(hex, 16).unwrap())
+        .unwrap();
+    assert_ne!(
+        ignored & (1 << (libc::SIGPIPE - 1)),
+        0,
+        "SIGPIPE ignored again: {out}"
+    );
+    assert!(
+        out.contains("execve failed: No such file or directory"),
+        "{out}"
+    );
+}
+
+#[test]
+fn failed_exec_in_place_changes_credentials_of_every_thread() {
+    if !is_root() {
+        eprintln!("skipped: changing uid needs root");
+        return;
+    }
+    let (out, code) = run_helper("failed-exec-changes-every-thread");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.starts_with("1 distinct: Uid:\t65534\t65534\t65534\t65534\n"),
+        "{out}"
     );
 }
