@@ -6,8 +6,11 @@
 //! and the parent's next writes fault: that cost is fork's, so the spawn measured after a
 //! `fork-exec` one is preceded by an untimed spawn that absorbs it. Each sample is the wall time from just before the
 //! spawn call to just after the reap. The parent's size is real: [`Ballast`] dirties every
-//! page. This module does not compare against the C floor; the benchmark script does that,
-//! side by side, because the floor must run as its own process.
+//! page. The program runs with `/dev/null` as its standard streams (one descriptor opened
+//! once, so no method pays for opening it), and each method's command is built once and
+//! spawned again and again, as a program that runs the same command repeatedly would. This
+//! module does not compare against the C floor; the benchmark script does that, side by side,
+//! because the floor must run as its own process.
 
 use crate::ballast::{Ballast, BallastError};
 use crate::stats::Summary;
@@ -15,7 +18,8 @@ use crate::system::SystemInfo;
 use forklab_spawn::{Command, Strategy};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::path::PathBuf;
+use std::fs::File;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Instant;
 use thiserror::Error;
@@ -53,6 +57,7 @@ impl FromStr for Method {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Method, String> {
+        let s = s.trim();
         if s == "std" {
             return Ok(Method::Std);
         }
@@ -114,6 +119,9 @@ pub struct Cell {
     pub min_us: f64,
     /// Mean, microseconds.
     pub mean_us: f64,
+    /// Timed spawns whose child did not exit with status 0 (the time still counts: the
+    /// program ran and was reaped).
+    pub failed: usize,
 }
 
 /// The whole measurement.
@@ -148,12 +156,18 @@ pub enum Error {
     /// `n` was zero.
     #[error("-n must be at least 1")]
     NoSamples,
+    /// `n` was more than [`MAX_N`].
+    #[error("-n {0} is too many: at most {MAX_N} spawns per cell")]
+    TooMany(usize),
     /// No methods or sizes.
     #[error("nothing to measure: {0} is empty")]
     Empty(&'static str),
     /// The parent could not be made that large.
     #[error(transparent)]
     Ballast(#[from] BallastError),
+    /// `/dev/null` could not be opened for the children.
+    #[error("cannot open /dev/null: {0}")]
+    DevNull(std::io::Error),
     /// A spawn failed.
     #[error("{method}: {error}")]
     Spawn {
@@ -164,45 +178,69 @@ pub enum Error {
     },
 }
 
-/// Runs the measurement, calling `progress` after every round.
+/// The most spawns per cell: a million takes minutes per cell already, and the samples are
+/// kept in memory.
+pub const MAX_N: usize = 1_000_000;
+
+/// Runs the measurement, calling `progress` after every round. Repeated methods or sizes are
+/// measured once, at their first place.
 pub fn run(options: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Report, Error> {
+    let methods = first_of_each(&options.methods);
+    let sizes = first_of_each(&options.parent_mib);
     validate(options)?;
-    let total = options.n * options.methods.len() * options.parent_mib.len();
+    let null = File::options()
+        .read(true)
+        .write(true)
+        .open("/dev/null")
+        .map_err(Error::DevNull)?;
+    let mut spawners = methods
+        .iter()
+        .map(|&method| Spawner::new(&options.program, method, &null))
+        .collect::<Result<Vec<_>, _>>()?;
+    let total = options.n * methods.len() * sizes.len();
     let mut results = Vec::new();
     let mut done = 0;
-    for &mib in &options.parent_mib {
+    for &mib in &sizes {
         let ballast = Ballast::new(mib)?;
-        let mut samples = vec![Vec::with_capacity(options.n); options.methods.len()];
-        let mut used = vec![String::new(); options.methods.len()];
-        for (i, &method) in options.methods.iter().enumerate() {
+        let mut samples = vec![Vec::with_capacity(options.n); methods.len()];
+        let mut failed = vec![0; methods.len()];
+        for spawner in &mut spawners {
             for _ in 0..options.warmup {
-                used[i] = spawn_once(&options.program, method)?.0;
+                spawner.once()?;
             }
         }
         let mut after_fork = false;
         for round in 0..options.n {
-            for k in 0..options.methods.len() {
-                let i = (round + k) % options.methods.len();
-                let method = options.methods[i];
+            for k in 0..methods.len() {
+                let i = (round + k) % methods.len();
+                let spawner = &mut spawners[i];
                 if after_fork {
                     // fork write-protected our pages; the first writes to them fault. That is
                     // fork's cost, not the next method's: let an untimed spawn pay it.
-                    spawn_once(&options.program, method)?;
+                    spawner.once()?;
                 }
-                let (ran, micros) = spawn_once(&options.program, method)?;
-                after_fork = method == Method::Spawn(Strategy::ForkExec);
-                used[i] = ran;
-                samples[i].push(micros);
+                let sample = spawner.once()?;
+                after_fork = spawner.method == Method::Spawn(Strategy::ForkExec);
+                samples[i].push(sample.micros);
+                failed[i] += usize::from(!sample.success);
             }
-            done += options.methods.len();
+            done += methods.len();
             progress(Progress {
                 done,
                 total,
                 parent_mib: mib,
             });
         }
-        let cells = options.methods.iter().zip(samples).zip(used);
-        results.extend(cells.map(|((method, s), used)| cell(*method, used, ballast.mib(), &s)));
+        let cells = spawners.iter().zip(samples).zip(failed);
+        results.extend(cells.map(|((spawner, s), failed)| {
+            cell(
+                spawner.method,
+                spawner.used.clone(),
+                ballast.mib(),
+                &s,
+                failed,
+            )
+        }));
     }
     let system = SystemInfo::current();
     Ok(Report {
@@ -218,41 +256,117 @@ fn validate(options: &Options) -> Result<(), Error> {
     if options.n == 0 {
         return Err(Error::NoSamples);
     }
+    if options.n > MAX_N {
+        return Err(Error::TooMany(options.n));
+    }
     if options.methods.is_empty() {
         return Err(Error::Empty("the strategy list"));
     }
     if options.parent_mib.is_empty() {
         return Err(Error::Empty("the parent size list"));
     }
-    // One spawn before allocating anything: a missing program fails fast and clearly.
-    spawn_once(&options.program, Method::Spawn(Strategy::Auto)).map(drop)
+    Ok(())
 }
 
-/// Spawns and reaps once; returns the strategy that ran and the microseconds it took.
-fn spawn_once(program: &std::path::Path, method: Method) -> Result<(String, f64), Error> {
-    let fail = |error| Error::Spawn { method, error };
-    let start = Instant::now();
-    let used = match method {
-        Method::Spawn(strategy) => {
-            let mut child = Command::new(program)
-                .strategy(strategy)
-                .spawn()
-                .map_err(fail)?;
-            child.wait().map_err(fail)?;
-            child.strategy().name()
+/// `items` without repeats, in the order of first appearance.
+fn first_of_each<T: PartialEq + Copy>(items: &[T]) -> Vec<T> {
+    let mut unique = Vec::with_capacity(items.len());
+    for &item in items {
+        if !unique.contains(&item) {
+            unique.push(item);
         }
-        Method::Std => {
-            std::process::Command::new(program)
-                .spawn()
-                .and_then(|mut c| c.wait())
-                .map_err(fail)?;
-            "std"
-        }
-    };
-    Ok((used.to_string(), start.elapsed().as_secs_f64() * 1e6))
+    }
+    unique
 }
 
-fn cell(method: Method, used: String, parent_mib: u64, samples: &[f64]) -> Cell {
+/// One method's command, built once and spawned for every sample.
+struct Spawner {
+    method: Method,
+    command: SpawnCommand,
+    /// The strategy that ran last (what `auto` chose; `std` for std).
+    used: String,
+}
+
+enum SpawnCommand {
+    Ours(Command),
+    Std(std::process::Command),
+}
+
+/// One timed spawn+wait.
+struct Sample {
+    micros: f64,
+    success: bool,
+}
+
+impl Spawner {
+    /// Builds the command and spawns it once, untimed: a missing program fails here, before
+    /// anything is allocated.
+    fn new(program: &Path, method: Method, null: &File) -> Result<Spawner, Error> {
+        // std's errors do not name the program (ours do).
+        let fail = |error: std::io::Error| Error::Spawn {
+            method,
+            error: match method {
+                Method::Std => std::io::Error::new(
+                    error.kind(),
+                    format!("cannot run {:?}: {error}", program.display().to_string()),
+                ),
+                Method::Spawn(_) => error,
+            },
+        };
+        let stream = || null.try_clone().map_err(Error::DevNull);
+        let command = match method {
+            Method::Spawn(strategy) => {
+                let mut command = Command::new(program);
+                command
+                    .strategy(strategy)
+                    .stdin(stream()?)
+                    .stdout(stream()?)
+                    .stderr(stream()?);
+                SpawnCommand::Ours(command)
+            }
+            Method::Std => {
+                let mut command = std::process::Command::new(program);
+                command.stdin(stream()?).stdout(stream()?).stderr(stream()?);
+                SpawnCommand::Std(command)
+            }
+        };
+        let mut spawner = Spawner {
+            method,
+            command,
+            used: String::new(),
+        };
+        spawner.once().map_err(|e| match e {
+            Error::Spawn { error, .. } => fail(error),
+            other => other,
+        })?;
+        Ok(spawner)
+    }
+
+    /// Spawns and reaps once, timing it.
+    fn once(&mut self) -> Result<Sample, Error> {
+        let method = self.method;
+        let fail = |error| Error::Spawn { method, error };
+        let start = Instant::now();
+        let (success, used) = match &mut self.command {
+            SpawnCommand::Ours(command) => {
+                let mut child = command.spawn().map_err(fail)?;
+                let status = child.wait().map_err(fail)?;
+                (status.success(), child.strategy().name())
+            }
+            SpawnCommand::Std(command) => {
+                let status = command.spawn().and_then(|mut c| c.wait()).map_err(fail)?;
+                (status.success(), "std")
+            }
+        };
+        let micros = start.elapsed().as_secs_f64() * 1e6;
+        if self.used != used {
+            self.used = used.to_string();
+        }
+        Ok(Sample { micros, success })
+    }
+}
+
+fn cell(method: Method, used: String, parent_mib: u64, samples: &[f64], failed: usize) -> Cell {
     let s = Summary::of(samples).expect("n >= 1 was checked");
     Cell {
         strategy: method.to_string(),
@@ -264,6 +378,7 @@ fn cell(method: Method, used: String, parent_mib: u64, samples: &[f64]) -> Cell 
         p90_us: s.p90,
         min_us: s.min,
         mean_us: s.mean,
+        failed,
     }
 }
 
@@ -310,5 +425,54 @@ mod tests {
         };
         let err = run(&options, &mut |_| {}).unwrap_err();
         assert!(err.to_string().contains("No such file"), "{err}");
+        let options = Options {
+            methods: vec![Method::Std],
+            ..options
+        };
+        let err = run(&options, &mut |_| {}).unwrap_err().to_string();
+        assert!(
+            err.contains("/nonexistent/prog") && err.contains("No such file"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn repeated_methods_and_sizes_are_measured_once() {
+        let options = Options {
+            methods: vec![Method::Std, Method::Spawn(Strategy::Auto), Method::Std],
+            parent_mib: vec![0, 0],
+            n: 2,
+            warmup: 0,
+            ..Options::default()
+        };
+        let report = run(&options, &mut |_| {}).unwrap();
+        let cells: Vec<_> = report.results.iter().map(|c| c.strategy.as_str()).collect();
+        assert_eq!(cells, ["std", "auto"]);
+    }
+
+    #[test]
+    fn too_many_spawns_are_refused_before_anything_runs() {
+        let options = Options {
+            n: MAX_N + 1,
+            ..Options::default()
+        };
+        let err = run(&options, &mut |_| {}).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "-n 1000001 is too many: at most 1000000 spawns per cell"
+        );
+    }
+
+    #[test]
+    fn children_that_fail_are_counted() {
+        let options = Options {
+            program: "/bin/false".into(),
+            methods: vec![Method::Spawn(Strategy::Auto), Method::Std],
+            parent_mib: vec![0],
+            n: 3,
+            warmup: 0,
+        };
+        let report = run(&options, &mut |_| {}).unwrap();
+        assert!(report.results.iter().all(|c| c.failed == 3), "{report:?}");
     }
 }

@@ -21,6 +21,14 @@ pub(crate) fn run(args: SpawnCostArgs) -> anyhow::Result<Outcome> {
     });
     bar.finish_and_clear();
     let report = report?;
+    let failed: usize = report.results.iter().map(|c| c.failed).sum();
+    if failed > 0 {
+        eprintln!(
+            "forklab: note: {failed} of the timed runs of {} did not exit 0 (they still count: \
+             the program ran and was reaped)",
+            report.program
+        );
+    }
     if args.json {
         output::print_json(&report)?;
     } else {

@@ -107,3 +107,71 @@ fn the_table_names_every_cell() {
         "{text}"
     );
 }
+
+#[test]
+fn too_many_spawns_are_one_line_and_exit_2() {
+    let line = error_line(["spawn-cost", "-n", "1000000000000", "--parent-mib", "0"]);
+    assert_eq!(
+        line,
+        "forklab: error: -n 1000000000000 is too many: at most 1000000 spawns per cell"
+    );
+}
+
+#[test]
+fn the_program_output_stays_out_of_the_report() {
+    let out = forklab([
+        "spawn-cost",
+        "-n",
+        "2",
+        "--parent-mib",
+        "0",
+        "--strategy",
+        "auto,std",
+        "--program",
+        "/bin/echo",
+        "--json",
+    ])
+    .output()
+    .unwrap();
+    assert!(out.status.success());
+    assert!(
+        out.stdout.starts_with(b"{"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["results"].as_array().unwrap().len(), 2);
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn children_that_fail_are_noted_and_counted() {
+    let out = forklab([
+        "spawn-cost",
+        "-n",
+        "2",
+        "--parent-mib",
+        "0",
+        "--strategy",
+        "auto,auto",
+        "--program",
+        "/bin/false",
+        "--json",
+    ])
+    .output()
+    .unwrap();
+    assert!(out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let results = doc["results"].as_array().unwrap();
+    assert_eq!(results.len(), 1, "a repeated strategy is measured once");
+    assert_eq!(results[0]["failed"], 2);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).trim(),
+        "forklab: note: 2 of the timed runs of /bin/false did not exit 0 (they still count: the \
+         program ran and was reaped)"
+    );
+}
