@@ -8,8 +8,9 @@ use crate::args::CatArgs;
 const CAT: &str = "/bin/cat";
 
 pub(crate) fn run(args: CatArgs) -> anyhow::Result<Outcome> {
+    // `--`: a file named `-n` is a file, not an option of cat's.
     let error = forklab_spawn::Command::new(CAT)
-        .arg(&args.file)
+        .args(["--".as_ref(), args.file.as_os_str()])
         .env_clear()
         .exec();
     Err(error.into())

@@ -60,3 +60,15 @@ fn no_file_is_a_usage_error() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_file_named_like_an_option_is_a_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("-n"), "dash n\n").unwrap();
+    forklab(["cat", "--", "-n"])
+        .current_dir(dir.path())
+        .write_stdin("not this\n")
+        .assert()
+        .success()
+        .stdout("dash n\n");
+}
