@@ -128,6 +128,13 @@ fn analyze(file: Option<&Path>, format: RaceFormat) -> anyhow::Result<Outcome> {
         RaceFormat::Json => output::print_json(&analysis)?,
         _ => print_analysis(&analysis),
     }
+    if analysis.trials == 0 {
+        eprintln!(
+            "forklab: error: no trials in {}: expected lines like \"0 parent\" and \"0 child\"",
+            analysis.source
+        );
+        return Ok(Outcome::Failure);
+    }
     if analysis.malformed == 0 {
         return Ok(Outcome::Success);
     }

@@ -301,6 +301,42 @@ fn malformed_lines_are_reported_skipped_and_fail_the_run() {
 }
 
 #[test]
+fn analyzing_a_file_without_trials_fails() {
+    let (stdout, stderr) = race(&["--analyze", "/dev/null"], 1);
+    assert_eq!(
+        stderr,
+        "forklab: error: no trials in /dev/null: expected lines like \"0 parent\" and \"0 child\"\n"
+    );
+    assert!(stdout.starts_with("All done\n"), "{stdout}");
+}
+
+#[test]
+fn a_run_without_a_single_trial_meets_no_expectation() {
+    let cgroup = match pids_cgroup(&format!("forklab-race-zero-{}", std::process::id())) {
+        Ok(cgroup) => cgroup,
+        Err(why) => return eprintln!("skipping the zero-trial test: {why}"),
+    };
+    let dir = &cgroup.0;
+    std::fs::write(dir.join("pids.max"), "1").unwrap();
+    // The shell joins the cgroup, then becomes forklab: its first fork is over the limit.
+    let bin = assert_cmd::cargo::cargo_bin("forklab");
+    let script = format!(
+        "echo $$ > {}/cgroup.procs && exec {} race --via vfork -n 50 --format json",
+        dir.display(),
+        bin.display()
+    );
+    let out = std::process::Command::new("/bin/sh")
+        .args(["-c", &script])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["trials"], 0, "{v}");
+    assert_eq!(v["expectation_met"], Value::Null, "{v}");
+}
+
+#[test]
 fn a_sweep_has_one_row_per_variant() {
     let (stdout, _) = race(&["--sweep", "-n", "256", "--json"], 0);
     let v: Value = serde_json::from_str(&stdout).unwrap();
@@ -348,7 +384,7 @@ impl Drop for Cgroup {
 
 /// A pids cgroup (v1) this test may create, or why not.
 fn pids_cgroup(name: &str) -> Result<Cgroup, String> {
-    if !forklab_spawn::Identity::current().euid == 0 {
+    if forklab_spawn::Identity::current().euid != 0 {
         return Err("not root".into());
     }
     let root = Path::new("/sys/fs/cgroup/pids");
