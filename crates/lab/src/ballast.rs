@@ -27,7 +27,9 @@ pub enum BallastError {
         available_mib: u64,
     },
     /// The allocator refused.
-    #[error("cannot allocate {mib} MiB")]
+    #[error(
+        "cannot allocate {mib} MiB: the allocator refused (out of memory, or an address-space limit such as ulimit -v)"
+    )]
     Alloc {
         /// Requested size.
         mib: u64,

@@ -61,10 +61,10 @@ pub(crate) fn run(command: &mut Command) -> Result<Exec, Error> {
     }
 }
 
-fn spawn_error(command: &Command, source: std::io::Error) -> Error {
+fn spawn_error(command: &Command, error: std::io::Error) -> Error {
     Error::Spawn {
         program: command.get_program().to_string_lossy().into_owned(),
-        source,
+        error,
     }
 }
 

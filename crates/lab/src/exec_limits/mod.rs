@@ -64,17 +64,25 @@ pub struct Progress {
     pub stage: &'static str,
 }
 
+/// "cannot run PROGRAM: why", unless the library's error already says which program.
+fn spawn_message(program: &str, error: &std::io::Error) -> String {
+    if forklab_spawn::SpawnError::from_io(error).is_some() {
+        error.to_string()
+    } else {
+        format!("cannot run {program}: {error}")
+    }
+}
+
 /// Why a measurement failed.
 #[derive(Debug, Error)]
 pub enum Error {
     /// The program could not be run at all.
-    #[error("cannot run {program}: {source}")]
+    #[error("{}", spawn_message(program, error))]
     Spawn {
         /// The program.
         program: String,
-        /// Why.
-        #[source]
-        source: std::io::Error,
+        /// Why (its message is part of this one's).
+        error: std::io::Error,
     },
     /// `execve` failed with an error other than the one the boundary produces.
     #[error("execve failed while measuring {what}: {error}")]
@@ -86,7 +94,7 @@ pub enum Error {
     },
     /// The stack limit could not be set in the child.
     #[error("cannot set RLIMIT_STACK in the child: {0} (only root may raise the hard limit)")]
-    Rlimit(#[source] std::io::Error),
+    Rlimit(std::io::Error),
     /// No boundary below the given number of bytes.
     #[error("execve accepted everything up to {0} bytes: no boundary found")]
     NoBoundary(u64),

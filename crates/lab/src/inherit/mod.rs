@@ -107,7 +107,7 @@ pub enum Error {
     },
     /// No temporary directory for the subject's files.
     #[error("cannot create a temporary directory: {0}")]
-    TempDir(#[source] std::io::Error),
+    TempDir(std::io::Error),
     /// A subject process could not be created or failed to set itself up.
     #[error("inheritance subject failed: {0}")]
     Subject(String),

@@ -87,12 +87,12 @@ pub enum Error {
     #[error("-n must be at least 1")]
     NoTrials,
     /// A system call the run needs failed.
-    #[error("cannot {what}: {source}")]
+    #[error("cannot {what}: {error}")]
     System {
         /// What was being done.
         what: &'static str,
-        /// Why it failed.
-        source: io::Error,
+        /// Why it failed (its message is part of this one's).
+        error: io::Error,
     },
     /// A child misbehaved (killed by a signal, took no ticket) or could not be waited for.
     #[error("trial {trial}: {message}")]
@@ -113,7 +113,7 @@ pub enum Error {
 }
 
 fn system(what: &'static str) -> impl FnOnce(io::Error) -> Error {
-    move |source| Error::System { what, source }
+    move |error| Error::System { what, error }
 }
 
 /// Runs one variant.
@@ -133,7 +133,7 @@ pub fn run(
             race.skipped = Some(reason);
             return Ok(race);
         }
-        Err(Refusal::Error(what, source)) => return Err(Error::System { what, source }),
+        Err(Refusal::Error(what, error)) => return Err(Error::System { what, error }),
     };
     race.pinned_cpu = applied.pinned_cpu;
     let total = options.trials;
