@@ -158,3 +158,34 @@ fn bad_stack_sizes_are_usage_errors() {
     usage_error("8M,8X", "not a size: \"8X\"");
     usage_error("", "not a size");
 }
+
+#[test]
+fn a_program_name_is_searched_in_path_and_a_missing_one_is_named() {
+    let out = forklab()
+        .args(["exec-limits", "--json", "--program", "true"])
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let program = doc["program"].as_str().unwrap();
+    assert!(
+        ["/usr/bin/true", "/bin/true"].contains(&program),
+        "{program}"
+    );
+    let line = error_line(["exec-limits", "--program", "no-such-program-anywhere"]);
+    assert_eq!(
+        line,
+        "forklab: error: cannot run no-such-program-anywhere: no such program in PATH"
+    );
+}
+
+#[test]
+fn what_the_program_prints_stays_out_of_the_report() {
+    let out = forklab()
+        .args(["exec-limits", "--json", "--program", "/bin/echo"])
+        .output()
+        .unwrap();
+    assert!(out.stdout.len() < 100_000, "{} bytes", out.stdout.len());
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["program"], "/bin/echo");
+}

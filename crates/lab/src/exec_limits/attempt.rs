@@ -3,7 +3,7 @@
 //! from "execve refused with this errno". Everything else is an error.
 
 use super::{Error, StackLimit};
-use forklab_spawn::{Command, Resource, Rlimit, SpawnError, Step, Strategy};
+use forklab_spawn::{Command, Resource, Rlimit, SpawnError, Stdio, Step, Strategy};
 use std::path::Path;
 
 /// What one `execve` did.
@@ -16,12 +16,17 @@ pub(crate) enum Exec {
 }
 
 /// A command that runs `program` as given (no `PATH` search, no `/bin/sh` fallback) with an
-/// empty environment and, if asked, a stack limit set in the child before it execs.
+/// empty environment, `/dev/null` for its standard streams (it is run with megabytes of
+/// arguments: an `echo` would flood the report) and, if asked, a stack limit set in the
+/// child before it execs.
 pub(crate) fn command(program: &Path, stack: Option<StackLimit>) -> Command {
     let mut command = Command::new(program);
     command
         .search_path(false)
         .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
         .strategy(Strategy::VforkExec);
     if let Some(stack) = stack {
         command.rlimit(Resource::Stack, stack_rlimit(stack));
@@ -79,8 +84,30 @@ pub(crate) fn accepted(
         Exec::Ran => Ok(true),
         Exec::Refused(errno) if errno == refused_with => Ok(false),
         Exec::Refused(errno) => Err(Error::Unexpected {
+            program: command.get_program().to_string_lossy().into_owned(),
             what,
             error: std::io::Error::from_raw_os_error(errno),
         }),
     }
+}
+
+/// `program` itself if it names a path (has a `/`), else the first executable file of that
+/// name in `PATH` (`/bin:/usr/bin` when unset): every measurement then execs one exact path.
+pub(crate) fn resolve(program: &Path) -> Result<std::path::PathBuf, Error> {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::PermissionsExt;
+    if program.as_os_str().as_bytes().contains(&b'/') {
+        return Ok(program.to_path_buf());
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/bin:/usr/bin".into());
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|file| {
+            std::fs::metadata(file)
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        })
+        .ok_or_else(|| Error::Spawn {
+            program: program.display().to_string(),
+            error: std::io::Error::new(std::io::ErrorKind::NotFound, "no such program in PATH"),
+        })
 }

@@ -85,8 +85,10 @@ pub enum Error {
         error: std::io::Error,
     },
     /// `execve` failed with an error other than the one the boundary produces.
-    #[error("execve failed while measuring {what}: {error}")]
+    #[error("execve of {program} failed while measuring {what}: {error}")]
     Unexpected {
+        /// The program exec'd.
+        program: String,
         /// The boundary being measured.
         what: &'static str,
         /// The error.

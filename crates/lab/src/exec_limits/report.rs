@@ -109,7 +109,7 @@ pub(crate) fn measure(
 ) -> Result<Report, Error> {
     let mut t = Ticker { execs: 0, progress };
     let page = rustix::param::page_size() as u64;
-    let program = &options.program;
+    let program = &super::attempt::resolve(&options.program)?;
     let filename = program.as_os_str().len() as u64;
     let current = StackLimit::from_option(
         rustix::process::getrlimit(rustix::process::Resource::Stack).current,
