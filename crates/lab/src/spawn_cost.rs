@@ -366,6 +366,12 @@ impl Spawner {
     }
 }
 
+/// Microseconds rounded to whole nanoseconds, the resolution of the clock: no float noise
+/// (`474.59200000000004`) in the report.
+fn to_ns(micros: f64) -> f64 {
+    (micros * 1000.0).round() / 1000.0
+}
+
 fn cell(method: Method, used: String, parent_mib: u64, samples: &[f64], failed: usize) -> Cell {
     let s = Summary::of(samples).expect("n >= 1 was checked");
     Cell {
@@ -373,11 +379,11 @@ fn cell(method: Method, used: String, parent_mib: u64, samples: &[f64], failed: 
         used,
         parent_mib,
         n: samples.len(),
-        median_us: s.median,
-        p10_us: s.p10,
-        p90_us: s.p90,
-        min_us: s.min,
-        mean_us: s.mean,
+        median_us: to_ns(s.median),
+        p10_us: to_ns(s.p10),
+        p90_us: to_ns(s.p90),
+        min_us: to_ns(s.min),
+        mean_us: to_ns(s.mean),
         failed,
     }
 }
