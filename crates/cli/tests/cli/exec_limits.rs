@@ -158,3 +158,14 @@ fn bad_stack_sizes_are_usage_errors() {
     usage_error("8M,8X", "not a size: \"8X\"");
     usage_error("", "not a size");
 }
+
+#[test]
+fn rlim_infinity_is_shown_as_unlimited() {
+    let stdout = stdout_of(&["exec-limits", "--stack", "18446744073709551615"], 0);
+    assert!(stdout.contains("\nunlimited "), "{stdout}");
+    assert!(!stdout.contains("18446744073709551615"), "{stdout}");
+    assert!(
+        stdout.contains("argc: the arguments of that call"),
+        "{stdout}"
+    );
+}
