@@ -11,7 +11,9 @@ use std::path::PathBuf;
     name = "forklab",
     version,
     propagate_version = true,
-    max_term_width = 100
+    max_term_width = 100,
+    after_help = "Exit status: 0 success; 1 the command ran and found a failure; 2 usage or runtime \
+error. Each command's --help has examples."
 )]
 pub(crate) struct Cli {
     #[command(subcommand)]
@@ -41,6 +43,7 @@ pub(crate) enum Command {
 
 /// `forklab spawn-cost`.
 #[derive(Debug, Args)]
+#[command(after_help = SPAWN_COST_HELP)]
 pub(crate) struct SpawnCostArgs {
     /// Strategies to compare, interleaved: auto, fork-exec, vfork-exec, posix-spawn, clone3,
     /// std (std::process::Command)
@@ -67,6 +70,7 @@ pub(crate) struct SpawnCostArgs {
 
 /// `forklab cat`.
 #[derive(Debug, Args)]
+#[command(after_help = CAT_HELP)]
 pub(crate) struct CatArgs {
     /// The file cat prints. cat runs with an empty environment, as the article's
     /// `execve(path, argv, 0)` does
@@ -75,11 +79,7 @@ pub(crate) struct CatArgs {
 
 /// `forklab inherit`.
 #[derive(Debug, Args)]
-#[command(
-    after_help = "Values: yes (inherited or preserved), no (reset or not inherited), \
-shared (the same object, not a copy), skipped (not measurable here; the note says why). A value \
-marked ! differs from the documentation; the exit status is then 1."
-)]
+#[command(after_help = inherit_help())]
 pub(crate) struct InheritArgs {
     /// Only these attributes (comma-separated keys, e.g. pid,pending_signals,file_offsets)
     #[arg(long, value_delimiter = ',', value_name = "KEYS", value_parser = parse_inherit_key)]
@@ -91,6 +91,7 @@ pub(crate) struct InheritArgs {
 
 /// `forklab exec-limits`.
 #[derive(Debug, Args)]
+#[command(after_help = EXEC_LIMITS_HELP)]
 pub(crate) struct ExecLimitsArgs {
     /// Also measure under these RLIMIT_STACK values (comma-separated), each applied to the
     /// child before it execs. A size is bytes (8388608), or a number with K, M or G (binary:
@@ -120,6 +121,74 @@ pub(crate) struct ProbeArgs {
     pub ids_only: bool,
 }
 
+const SPAWN_COST_HELP: &str = "\
+Examples:
+  forklab spawn-cost
+  forklab spawn-cost --strategy auto,std,fork-exec
+  forklab spawn-cost --parent-mib 0,64 -n 400 --json
+
+Exit status: 0 measured; 2 usage or runtime error (a program that cannot run, a parent size the \
+machine cannot hold).";
+
+const CAT_HELP: &str = "\
+Examples:
+  forklab cat /etc/hostname
+  forklab cat /etc/shadow    # as a user: cat's own \"Permission denied\", exit status 1
+
+Exit status: 2 if forklab cannot become /bin/cat (a usage error, no /bin/cat). Once cat runs, \
+its errors and exit status are cat's own: forklab has replaced itself with /bin/cat.";
+
+const RACE_HELP: &str = "\
+Examples:
+  forklab race
+  forklab race -n 10000 --measure stdout --format tlpi > spawn_output.txt
+  forklab race --analyze spawn_output.txt
+  forklab race --sweep
+
+Exit status: 0 success; 1 a fork failed part-way (the trials so far are reported), vfork's \
+child was not first in every trial, or --analyze skipped malformed lines; 2 usage or runtime \
+error.";
+
+const EXEC_LIMITS_HELP: &str = "\
+Examples:
+  forklab exec-limits
+  sudo forklab exec-limits --stack 512K,16M,unlimited,100K
+  forklab exec-limits --json
+
+Columns of the table: arg max, the largest argument and environment strings (bytes, NULs \
+included) execve accepted; formula, the kernel's arithmetic for the same call; limit, \
+min(stack/4, 6 MiB), at least 32 pages; argc, the number of arguments of that largest call \
+(the program name, then equal strings); envc, the number of environment strings, is 0: the \
+program runs with an empty environment; sysconf, sysconf(_SC_ARG_MAX). - means not measured \
+(the reason follows the row); ! marks a measurement that differs from the formula.
+
+Exit status: 0 every measurement equals the kernel's arithmetic; 1 one differs (marked !); 2 \
+usage or runtime error.";
+
+/// The help after `forklab inherit`'s flags: examples, the values, the `--only` keys (from the
+/// library's attribute table), the exit statuses.
+fn inherit_help() -> String {
+    let keys: Vec<&str> = forklab_lab::inherit::keys().collect();
+    format!(
+        "\
+Examples:
+  sudo forklab inherit
+  forklab inherit --only pid,pending_signals,file_offsets
+  forklab inherit --json
+
+Values: yes (inherited or preserved), no (reset or not inherited), shared (the same object, not \
+a copy), skipped (not measurable here; the note says why), - (not measured in this column: the \
+attribute makes no sense there or that child cannot observe it, e.g. a vfork child makes only \
+raw system calls before it execs). A value marked ! differs from the documentation.
+
+Keys for --only: {}
+
+Exit status: 0 every value matches the documentation; 1 a value differs (marked !); 2 usage or \
+runtime error.",
+        keys.join(", ")
+    )
+}
+
 /// An attribute key of `forklab inherit`.
 pub(crate) fn parse_inherit_key(s: &str) -> Result<String, String> {
     forklab_lab::inherit::check_key(s.trim())
@@ -128,12 +197,18 @@ pub(crate) fn parse_inherit_key(s: &str) -> Result<String, String> {
 }
 
 /// An `RLIMIT_STACK` value for `forklab exec-limits --stack`.
+/// `RLIM_INFINITY` given as a number is "unlimited", and is shown so.
 pub(crate) fn parse_stack(s: &str) -> Result<forklab_lab::exec_limits::StackLimit, String> {
-    s.parse()
+    use forklab_lab::exec_limits::StackLimit;
+    match s.parse()? {
+        StackLimit::Bytes(u64::MAX) => Ok(StackLimit::Unlimited),
+        limit => Ok(limit),
+    }
 }
 
 /// `forklab race`.
 #[derive(Debug, Args)]
+#[command(after_help = RACE_HELP)]
 pub(crate) struct RaceArgs {
     /// Trials: one fork each, the child reaped before the next
     #[arg(short, default_value_t = 10_000, value_parser = parse_count, allow_hyphen_values = true)]
@@ -220,6 +295,10 @@ mod tests {
         use forklab_lab::exec_limits::StackLimit;
         assert_eq!(parse_stack("8M"), Ok(StackLimit::Bytes(8 << 20)));
         assert_eq!(parse_stack("unlimited"), Ok(StackLimit::Unlimited));
+        assert_eq!(
+            parse_stack("18446744073709551615"),
+            Ok(StackLimit::Unlimited)
+        );
         assert!(parse_stack("abc").unwrap_err().contains("not a size"));
         assert_eq!(parse_inherit_key(" pid "), Ok("pid".to_string()));
         assert!(

@@ -5,6 +5,7 @@ use crate::Outcome;
 use crate::args::ExecLimitsArgs;
 use crate::output;
 use forklab_lab::exec_limits::{self, Options, Report};
+use std::io::{self, Write};
 
 pub(crate) fn run(args: ExecLimitsArgs) -> anyhow::Result<Outcome> {
     let options = Options {
@@ -22,7 +23,7 @@ pub(crate) fn run(args: ExecLimitsArgs) -> anyhow::Result<Outcome> {
     if args.json {
         output::print_json(&report)?;
     } else {
-        print_report(&report);
+        output::to_stdout(|out| print_report(out, &report))?;
     }
     Ok(if report.differences.is_empty() {
         Outcome::Success
@@ -31,42 +32,52 @@ pub(crate) fn run(args: ExecLimitsArgs) -> anyhow::Result<Outcome> {
     })
 }
 
-fn print_report(r: &Report) {
-    println!(
+fn print_report(out: &mut dyn Write, r: &Report) -> io::Result<()> {
+    writeln!(
+        out,
         "execve(2) limits on Linux {} (page size {}), measured by exec'ing {}\n",
         r.kernel, r.page_size, r.program
-    );
-    print_arg_max(r);
-    println!(
+    )?;
+    print_arg_max(out, r)?;
+    writeln!(
+        out,
         "\nmax_arg_strlen   {:>8}   (expected {}: 32 pages less the NUL)",
         r.max_arg_strlen, r.max_arg_strlen_expected
-    );
+    )?;
     let argv0 = r.empty_argv.argv0.as_deref();
     let argv0 = argv0.map_or("none".to_string(), |a| format!("{a:?}"));
-    println!(
+    writeln!(
+        out,
         "empty argv       argc {}, argv[0] {argv0}",
         r.empty_argv.argc
-    );
+    )?;
     match (r.shebang_max, &r.shebang_note) {
-        (Some(n), _) => println!(
+        (Some(n), _) => writeln!(
+            out,
             "shebang_max      {n:>8}   (expected {}: BINPRM_BUF_SIZE - 1)",
             r.shebang_max_expected
-        ),
-        (None, note) => println!(
+        )?,
+        (None, note) => writeln!(
+            out,
             "shebang_max      skipped: {}",
             note.as_deref().unwrap_or("")
-        ),
+        )?,
     }
-    println!(
+    writeln!(
+        out,
         "nproc_at_execve  {}: {}",
         r.nproc_at_execve, r.nproc_at_execve_detail
-    );
+    )?;
     if !r.differences.is_empty() {
-        println!("\n! differs from the kernel's arithmetic (the measurement wins):");
+        writeln!(
+            out,
+            "\n! differs from the kernel's arithmetic (the measurement wins):"
+        )?;
         for d in &r.differences {
-            println!("  {d}");
+            writeln!(out, "  {d}")?;
         }
     }
+    Ok(())
 }
 
 /// One line of the E2BIG table.
@@ -80,11 +91,13 @@ struct Line {
 }
 
 impl Line {
-    fn print(&self) {
+    /// The line, its first column `width` wide.
+    fn print(&self, out: &mut dyn Write, width: usize) -> io::Result<()> {
         let show = |v: Option<u64>| v.map_or("-".to_string(), |v| v.to_string());
         let differs = self.measured.is_some() && self.measured != self.formula;
-        println!(
-            "{:<12} {:>14} {:>14} {:>14} {:>8} {:>14}{}",
+        writeln!(
+            out,
+            "{:<width$} {:>14} {:>14} {:>14} {:>8} {:>14}{}",
             self.stack,
             show(self.measured),
             show(self.formula),
@@ -92,21 +105,11 @@ impl Line {
             show(self.argc),
             show(self.sysconf),
             if differs { " !" } else { "" }
-        );
+        )
     }
 }
 
-fn print_arg_max(r: &Report) {
-    let header = [
-        "RLIMIT_STACK",
-        "arg max",
-        "formula",
-        "limit",
-        "argc",
-        "sysconf",
-    ];
-    let [a, b, c, d, e, f] = header;
-    println!("{a:<12} {b:>14} {c:>14} {d:>14} {e:>8} {f:>14}");
+fn print_arg_max(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     let now = Line {
         stack: format!("{} (now)", r.stack_rlimit),
         measured: Some(r.arg_max_bytes),
@@ -115,24 +118,50 @@ fn print_arg_max(r: &Report) {
         argc: Some(r.argc),
         sysconf: r.sysconf_arg_max,
     };
-    now.print();
-    for p in &r.per_stack {
-        let line = Line {
-            stack: p.stack_rlimit.to_string(),
-            measured: p.arg_max_bytes,
-            formula: p.arg_max_formula,
-            limit: p.arg_limit_bytes,
-            argc: p.argc,
-            sysconf: p.sysconf_arg_max,
-        };
-        line.print();
-        if let Some(why) = &p.skipped {
-            println!("  skipped: {why}");
+    let per_stack: Vec<(Line, Option<&String>)> = r
+        .per_stack
+        .iter()
+        .map(|p| {
+            let line = Line {
+                stack: p.stack_rlimit.to_string(),
+                measured: p.arg_max_bytes,
+                formula: p.arg_max_formula,
+                limit: p.arg_limit_bytes,
+                argc: p.argc,
+                sysconf: p.sysconf_arg_max,
+            };
+            (line, p.skipped.as_ref())
+        })
+        .collect();
+    let header = [
+        "RLIMIT_STACK",
+        "arg max",
+        "formula",
+        "limit",
+        "argc",
+        "sysconf",
+    ];
+    let width = std::iter::once(&now)
+        .chain(per_stack.iter().map(|(line, _)| line))
+        .map(|line| line.stack.chars().count())
+        .fold(header[0].len(), usize::max);
+    let [a, b, c, d, e, f] = header;
+    writeln!(out, "{a:<width$} {b:>14} {c:>14} {d:>14} {e:>8} {f:>14}")?;
+    now.print(out, width)?;
+    for (line, skipped) in &per_stack {
+        line.print(out, width)?;
+        if let Some(why) = skipped {
+            writeln!(out, "  skipped: {why}")?;
         }
     }
-    println!(
+    writeln!(
+        out,
         "arg max: bytes of argument and environment strings (NULs included) execve accepted;\n\
+         argc: the arguments of that call (the program name, then equal strings); envc: its\n\
+         environment strings, {} (the environment is empty), not a column;\n\
          formula: limit - 8 x (argc + envc) - the filename and its NUL (fs/exec.c);\n\
-         limit: min(stack/4, 6 MiB), at least 32 pages; sysconf: sysconf(_SC_ARG_MAX)"
-    );
+         limit: min(stack/4, 6 MiB), at least 32 pages; sysconf: sysconf(_SC_ARG_MAX);\n\
+         -: not measured (the reason follows the row); !: differs from the formula",
+        r.envc
+    )
 }

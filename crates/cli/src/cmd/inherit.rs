@@ -4,8 +4,9 @@
 
 use crate::Outcome;
 use crate::args::InheritArgs;
-use crate::output;
+use crate::output::{self, plural};
 use forklab_lab::inherit::{self, Options, Report, Row, Value};
+use std::io::{self, Write};
 
 pub(crate) fn run(args: InheritArgs) -> anyhow::Result<Outcome> {
     let options = Options {
@@ -16,7 +17,7 @@ pub(crate) fn run(args: InheritArgs) -> anyhow::Result<Outcome> {
     if args.json {
         output::print_json(&report)?;
     } else {
-        print_table(&report);
+        output::to_stdout(|out| print_table(out, &report))?;
     }
     Ok(if report.mismatches > 0 {
         Outcome::Failure
@@ -27,28 +28,31 @@ pub(crate) fn run(args: InheritArgs) -> anyhow::Result<Outcome> {
 
 const NAME_WIDTH: usize = 46;
 
-fn print_table(report: &Report) {
+fn print_table(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     let who = if report.root { "root" } else { "not root" };
-    println!(
+    writeln!(
+        out,
         "Effect of fork() and exec() on process attributes: measured on Linux {} (uid {}, {who})",
         report.kernel, report.uid
-    );
+    )?;
     let header = ["attribute", "fork", "exec", "vfork", "posix_spawn"];
-    println!(
+    writeln!(
+        out,
         "{:<NAME_WIDTH$} {:<9}{:<9}{:<9}{}",
         header[0], header[1], header[2], header[3], header[4]
-    );
+    )?;
     for row in &report.rows {
-        println!(
+        writeln!(
+            out,
             "{:<NAME_WIDTH$} {:<9}{:<9}{:<9}{}",
             row.attribute,
             cell(Some(row.fork), Some(row.expected_fork)),
             cell(Some(row.exec), Some(row.expected_exec)),
             cell(row.vfork, row.expected_vfork),
             cell(row.posix_spawn, row.expected_posix_spawn),
-        );
+        )?;
     }
-    print_footnotes(report);
+    print_footnotes(out, report)
 }
 
 /// `yes`, `no!` (differs from the documentation), `-` (not measured in this column).
@@ -60,26 +64,44 @@ fn cell(value: Option<Value>, expected: Option<Value>) -> String {
     }
 }
 
-fn print_footnotes(report: &Report) {
+fn print_footnotes(out: &mut dyn Write, report: &Report) -> io::Result<()> {
     let differing: Vec<&Row> = report.rows.iter().filter(|r| !r.matches).collect();
     let skipped: Vec<&Row> = report.rows.iter().filter(|r| has_skip(r)).collect();
+    if report
+        .rows
+        .iter()
+        .any(|r| r.vfork.is_none() || r.posix_spawn.is_none())
+    {
+        writeln!(
+            out,
+            "\n- not measured in this column: the attribute makes no sense there or that child \
+             cannot observe it (a vfork child makes only raw system calls before it execs)"
+        )?;
+    }
     if !differing.is_empty() {
-        println!("\n! differs from the documentation (the measurement wins):");
+        writeln!(
+            out,
+            "\n! differs from the documentation (the measurement wins):"
+        )?;
         for row in differing {
-            println!("  {}: {}", row.key, row.note);
+            writeln!(out, "  {}: {}", row.key, row.note)?;
         }
     }
     if !skipped.is_empty() {
-        println!("\nskipped:");
+        writeln!(out, "\nskipped:")?;
         for row in skipped {
-            println!("  {}: {}", row.key, skip_reasons(row));
+            writeln!(out, "  {}: {}", row.key, skip_reasons(row))?;
         }
     }
-    println!(
-        "\n{} attributes, {} differ from the documentation. --json shows what each column saw.",
-        report.rows.len(),
-        report.mismatches
-    );
+    writeln!(
+        out,
+        "\n{}, {} from the documentation. --json shows what each column saw.",
+        plural(report.rows.len() as u64, "attribute"),
+        match report.mismatches {
+            1 => "1 differs".to_string(),
+            n => format!("{n} differ"),
+        }
+    )
 }
 
 fn has_skip(row: &Row) -> bool {

@@ -3,7 +3,7 @@
 
 use crate::Outcome;
 use crate::args::{RaceArgs, RaceFormat};
-use crate::output;
+use crate::output::{self, plural};
 use anyhow::{Context, bail};
 use forklab_lab::race::{self, Lines, Measure, Options, Progress, Race, Variant};
 use indicatif::ProgressBar;
@@ -52,7 +52,7 @@ fn single(args: &RaceArgs, format: RaceFormat) -> anyhow::Result<Outcome> {
     bar.finish();
     let race = race?;
     match format {
-        RaceFormat::Table => print_race(&race),
+        RaceFormat::Table => output::to_stdout(|out| print_race(out, &race))?,
         RaceFormat::Json => output::print_json(&race)?,
         RaceFormat::Tlpi => print_lines(&race)?,
     }
@@ -63,16 +63,19 @@ fn single(args: &RaceArgs, format: RaceFormat) -> anyhow::Result<Outcome> {
 fn report_failure(race: &Race) -> Outcome {
     if let Some(error) = &race.fork_error {
         eprintln!(
-            "forklab: error: {error}; the {} trials before it are reported",
-            race.trials
+            "forklab: error: {error}; the {} before it {} reported",
+            plural(race.trials, "trial"),
+            if race.trials == 1 { "is" } else { "are" }
         );
     }
     if race.expectation_met == Some(false) {
         let first = race.first.unwrap_or_default();
         eprintln!(
-            "forklab: error: {}: the child was first in {} of {} trials, but the parent sleeps \
+            "forklab: error: {}: the child was first in {} of {}, but the parent sleeps \
              until the child exits (CLONE_VFORK), so it must be first in all",
-            race.via, first.child_first, race.trials
+            race.via,
+            first.child_first,
+            plural(race.trials, "trial")
         );
     }
     if race.failed() {
@@ -92,7 +95,7 @@ fn sweep(args: &RaceArgs, format: RaceFormat) -> anyhow::Result<Outcome> {
     let sweep = sweep?;
     match format {
         RaceFormat::Json => output::print_json(&sweep)?,
-        _ => print_sweep(&sweep),
+        _ => output::to_stdout(|out| print_sweep(out, &sweep))?,
     }
     let failed: Vec<Outcome> = sweep.variants.iter().map(report_failure).collect();
     Ok(if failed.iter().any(|o| matches!(o, Outcome::Failure)) {
@@ -126,7 +129,7 @@ fn analyze(file: Option<&Path>, format: RaceFormat) -> anyhow::Result<Outcome> {
     }
     match format {
         RaceFormat::Json => output::print_json(&analysis)?,
-        _ => print_analysis(&analysis),
+        _ => output::to_stdout(|out| print_analysis(out, &analysis))?,
     }
     if analysis.trials == 0 {
         eprintln!(
@@ -145,8 +148,14 @@ fn analyze(file: Option<&Path>, format: RaceFormat) -> anyhow::Result<Outcome> {
         String::new()
     };
     eprintln!(
-        "forklab: error: {} malformed lines in {} were skipped{more}",
-        analysis.malformed, analysis.source
+        "forklab: error: {} in {} {} skipped{more}",
+        plural(analysis.malformed, "malformed line"),
+        analysis.source,
+        if analysis.malformed == 1 {
+            "was"
+        } else {
+            "were"
+        }
     );
     Ok(Outcome::Failure)
 }

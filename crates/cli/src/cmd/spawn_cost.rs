@@ -4,6 +4,7 @@ use crate::Outcome;
 use crate::args::SpawnCostArgs;
 use crate::output;
 use forklab_lab::spawn_cost::{self, Cell, Options, Report};
+use std::io::{self, Write};
 
 pub(crate) fn run(args: SpawnCostArgs) -> anyhow::Result<Outcome> {
     let options = Options {
@@ -32,26 +33,32 @@ pub(crate) fn run(args: SpawnCostArgs) -> anyhow::Result<Outcome> {
     if args.json {
         output::print_json(&report)?;
     } else {
-        print_table(&report);
+        output::to_stdout(|out| print_table(out, &report))?;
     }
     Ok(Outcome::Success)
 }
 
-fn print_table(report: &Report) {
-    println!(
-        "spawn+wait of {}, {} per cell, kernel {}, {} CPUs",
-        report.program, report.n, report.kernel, report.cpus
-    );
-    println!(
+fn print_table(out: &mut dyn Write, report: &Report) -> io::Result<()> {
+    writeln!(
+        out,
+        "spawn+wait of {}, {} per cell, kernel {}, {}",
+        report.program,
+        report.n,
+        report.kernel,
+        output::plural(report.cpus as u64, "CPU")
+    )?;
+    writeln!(
+        out,
         "{:>10}  {:<12} {:<11} {:>10} {:>10} {:>10} {:>8}",
         "parent", "strategy", "ran as", "median µs", "p10 µs", "p90 µs", "vs auto"
-    );
+    )?;
     for cell in &report.results {
         let auto = report
             .results
             .iter()
             .find(|c| c.strategy == "auto" && c.parent_mib == cell.parent_mib);
-        println!(
+        writeln!(
+            out,
             "{:>6} MiB  {:<12} {:<11} {:>10.1} {:>10.1} {:>10.1} {:>8}",
             cell.parent_mib,
             cell.strategy,
@@ -60,8 +67,9 @@ fn print_table(report: &Report) {
             cell.p10_us,
             cell.p90_us,
             ratio(cell, auto)
-        );
+        )?;
     }
+    Ok(())
 }
 
 fn ratio(cell: &Cell, auto: Option<&Cell>) -> String {

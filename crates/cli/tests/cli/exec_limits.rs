@@ -189,3 +189,14 @@ fn what_the_program_prints_stays_out_of_the_report() {
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc["program"], "/bin/echo");
 }
+
+#[test]
+fn rlim_infinity_is_shown_as_unlimited() {
+    let stdout = stdout_of(&["exec-limits", "--stack", "18446744073709551615"], 0);
+    assert!(stdout.contains("\nunlimited "), "{stdout}");
+    assert!(!stdout.contains("18446744073709551615"), "{stdout}");
+    assert!(
+        stdout.contains("argc: the arguments of that call"),
+        "{stdout}"
+    );
+}

@@ -276,3 +276,9 @@ fn a_set_user_id_copy_only_reports_credentials() {
         assert!(stderr.contains("refusing to run set-user-ID"), "{stderr}");
     }
 }
+
+#[test]
+fn one_attribute_is_singular() {
+    let stdout = stdout_of(&["inherit", "--only", "pid"], 0);
+    assert!(stdout.contains("\n1 attribute, 0 differ"), "{stdout}");
+}

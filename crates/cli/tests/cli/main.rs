@@ -3,6 +3,7 @@
 mod support;
 
 mod cat;
+mod conventions;
 mod exec_limits;
 mod inherit;
 mod race;

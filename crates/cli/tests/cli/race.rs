@@ -476,3 +476,29 @@ fn help_names_every_flag() {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
 }
+
+#[test]
+fn counts_of_one_are_singular() {
+    let (stdout, _) = race(&["-n", "1"], 0);
+    assert!(
+        stdout.starts_with("who runs first after fork: 1 trial, via fork"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("\n1 trial in "), "{stdout}");
+    let dir = temp();
+    let file = dir.path().join("one.txt");
+    std::fs::write(&file, "0 parent\n0 child\n1 parent\n2 dog\n").unwrap();
+    let (stdout, stderr) = race(&["--analyze", file.to_str().unwrap()], 1);
+    assert!(
+        stdout.contains("; 1 malformed, 1 trial without exactly two lines\n"),
+        "{stdout}"
+    );
+    let last = stderr.lines().last().unwrap();
+    assert_eq!(
+        last,
+        format!(
+            "forklab: error: 1 malformed line in {} was skipped",
+            file.display()
+        )
+    );
+}

@@ -1,9 +1,11 @@
 //! The three renderings of a race: the article-style table, the article's own lines
 //! (`--format tlpi`), and (elsewhere, by serde) JSON; plus the sweep table and the awk-style
-//! summary of `--analyze`.
+//! summary of `--analyze`. Tables go to a writer, so a closed or full stdout is an error to
+//! report, not a panic.
 
+use crate::output::plural;
 use forklab_lab::race::{Analysis, First, Race, Sweep, Tally};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 
 /// The awk script's rows: `parent   9983  99.83%`.
 fn tally_rows(first: &Tally) -> String {
@@ -18,83 +20,97 @@ fn tally_rows(first: &Tally) -> String {
     )
 }
 
-pub(super) fn print_analysis(analysis: &Analysis) {
-    println!("All done");
-    println!("{}", tally_rows(&analysis.first));
-    println!(
-        "{} trials in {} lines from {}; {} malformed, {} trials without exactly two lines",
-        analysis.trials, analysis.lines, analysis.source, analysis.malformed, analysis.unpaired
-    );
+/// `1 trial`, `3 of 10 trials`: how many trials ran of those asked for.
+fn trials_done(trials: u64, requested: u64) -> String {
+    if trials < requested {
+        format!("{trials} of {}", plural(requested, "trial"))
+    } else {
+        plural(trials, "trial")
+    }
 }
 
-pub(super) fn print_race(race: &Race) {
-    println!(
-        "who runs first after fork: {} trials, {}",
-        race.requested,
+pub(super) fn print_analysis(out: &mut dyn Write, analysis: &Analysis) -> io::Result<()> {
+    writeln!(out, "All done")?;
+    writeln!(out, "{}", tally_rows(&analysis.first))?;
+    writeln!(
+        out,
+        "{} in {} from {}; {} malformed, {} without exactly two lines",
+        plural(analysis.trials, "trial"),
+        plural(analysis.lines, "line"),
+        analysis.source,
+        analysis.malformed,
+        plural(analysis.unpaired, "trial")
+    )
+}
+
+pub(super) fn print_race(out: &mut dyn Write, race: &Race) -> io::Result<()> {
+    writeln!(
+        out,
+        "who runs first after fork: {}, {}",
+        plural(race.requested, "trial"),
         race.variant()
-    );
+    )?;
     if let Some(reason) = &race.skipped {
-        println!("skipped: {reason}");
-        return;
+        return writeln!(out, "skipped: {reason}");
     }
     if let Some(first) = &race.first {
-        println!("{}", tally_rows(first));
+        writeln!(out, "{}", tally_rows(first))?;
     }
-    let done = if race.trials < race.requested {
-        format!("{} of {}", race.trials, race.requested)
-    } else {
-        race.trials.to_string()
-    };
-    println!(
-        "{done} trials in {:.3} s: {:.1} µs per trial (kernel {}, {} CPUs{})",
+    writeln!(
+        out,
+        "{} in {:.3} s: {:.1} µs per trial (kernel {}, {}{})",
+        trials_done(race.trials, race.requested),
         race.elapsed_s,
         race.per_trial_us,
         race.kernel,
-        race.cpus,
+        plural(race.cpus as u64, "CPU"),
         race.pinned_cpu
             .map(|c| format!(", pinned to CPU {c}"))
             .unwrap_or_default()
-    );
-    print_times(race);
-    print_expectations(race);
+    )?;
+    print_times(out, race)?;
+    print_expectations(out, race)
 }
 
 /// Percentiles of the time from just before the fork call to each side's first action
 /// (ticket measure) and to the reap.
-fn print_times(race: &Race) {
-    let row = |what: &str, p50_us: f64, p99_us: f64| {
-        println!("  {what:<36} {p50_us:>10.1} {p99_us:>10.1}");
-    };
+fn print_times(out: &mut dyn Write, race: &Race) -> io::Result<()> {
     let header = "time from just before the fork call";
-    println!("{header:<38} {:>10} {:>10}", "p50 µs", "p99 µs");
+    writeln!(out, "{header:<38} {:>10} {:>10}", "p50 µs", "p99 µs")?;
+    let mut row = |what: &str, p50_us: f64, p99_us: f64| {
+        writeln!(out, "  {what:<36} {p50_us:>10.1} {p99_us:>10.1}")
+    };
     if let Some(l) = &race.latency {
         row(
             "until the child's first action",
             l.child_p50_ns / 1e3,
             l.child_p99_ns / 1e3,
-        );
+        )?;
         row(
             "until fork returns in the parent",
             l.parent_p50_ns / 1e3,
             l.parent_p99_ns / 1e3,
-        );
+        )?;
     }
     if let (Some(p50), Some(p99)) = (race.trial_p50_us, race.trial_p99_us) {
-        row("until the child is reaped (a trial)", p50, p99);
+        row("until the child is reaped (a trial)", p50, p99)?;
     }
+    Ok(())
 }
 
-fn print_expectations(race: &Race) {
+fn print_expectations(out: &mut dyn Write, race: &Race) -> io::Result<()> {
     if let (Some(expected), Some(met)) = (race.expected_first, race.expectation_met) {
         let verdict = if met { "met" } else { "NOT MET" };
-        println!(
+        writeln!(
+            out,
             "expected: {} first in every trial (CLONE_VFORK suspends the parent): {verdict}",
             expected.name()
-        );
+        )?;
     }
     match race.sched_child_runs_first {
-        Some(value) => println!("kernel.sched_child_runs_first = {value}"),
-        None => println!(
+        Some(value) => writeln!(out, "kernel.sched_child_runs_first = {value}"),
+        None => writeln!(
+            out,
             "kernel.sched_child_runs_first: absent (removed with CFS in Linux 6.6; nothing asks for either order)"
         ),
     }
@@ -103,15 +119,16 @@ fn print_expectations(race: &Race) {
 /// `--format tlpi`: the lines on stdout (already written there by the two processes for the
 /// stdout measure), a summary on stderr as the C program prints its elapsed time.
 pub(super) fn print_lines(race: &Race) -> anyhow::Result<()> {
-    let mut out = BufWriter::new(io::stdout().lock());
-    for (j, first) in race.order.iter().enumerate() {
-        let (a, b) = match first {
-            First::Parent => ("parent", "child"),
-            First::Child => ("child", "parent"),
-        };
-        writeln!(out, "{j} {a}\n{j} {b}")?;
-    }
-    out.flush()?;
+    crate::output::to_stdout(|out| {
+        for (j, first) in race.order.iter().enumerate() {
+            let (a, b) = match first {
+                First::Parent => ("parent", "child"),
+                First::Child => ("child", "parent"),
+            };
+            writeln!(out, "{j} {a}\n{j} {b}")?;
+        }
+        Ok(())
+    })?;
     let who = race.first.map(|f| {
         format!(
             "; parent first {} ({:.2}%), child first {} ({:.2}%)",
@@ -119,8 +136,8 @@ pub(super) fn print_lines(race: &Race) -> anyhow::Result<()> {
         )
     });
     eprintln!(
-        "forklab race: {} trials in {:.3} s, {:.1} µs per trial ({}){}",
-        race.trials,
+        "forklab race: {} in {:.3} s, {:.1} µs per trial ({}){}",
+        plural(race.trials, "trial"),
         race.elapsed_s,
         race.per_trial_us,
         race.variant(),
@@ -132,12 +149,16 @@ pub(super) fn print_lines(race: &Race) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(super) fn print_sweep(sweep: &Sweep) {
-    println!(
-        "who runs first after fork: {} trials per variant (kernel {}, {} CPUs)",
-        sweep.trials, sweep.kernel, sweep.cpus
-    );
-    println!(
+pub(super) fn print_sweep(out: &mut dyn Write, sweep: &Sweep) -> io::Result<()> {
+    writeln!(
+        out,
+        "who runs first after fork: {} per variant (kernel {}, {})",
+        plural(sweep.trials, "trial"),
+        sweep.kernel,
+        plural(sweep.cpus as u64, "CPU")
+    )?;
+    writeln!(
+        out,
         "{:<6} {:<5} {:<6} {:<7} {:>13} {:>12} {:>12} {:>12} {:>13}  note",
         "via",
         "pin",
@@ -148,12 +169,13 @@ pub(super) fn print_sweep(sweep: &Sweep) {
         "trial p50 µs",
         "child p50 µs",
         "parent p50 µs",
-    );
+    )?;
     for race in &sweep.variants {
         let v = race.variant();
         let head = format!("{:<6} {:<5} {:<6} {:<7}", v.via, v.pin, v.sched, v.measure);
-        println!("{head} {}", sweep_cells(race).trim_end());
+        writeln!(out, "{head} {}", sweep_cells(race).trim_end())?;
     }
+    Ok(())
 }
 
 /// The measured columns of a sweep row, then a note (a skip reason, a fork failure).
