@@ -24,7 +24,7 @@ fn main() -> ExitCode {
         return code;
     }
     if let Some(why) = set_id_refusal() {
-        eprintln!("forklab: error: {why}");
+        crate::output::to_stderr!("forklab: error: {why}");
         return ExitCode::from(2);
     }
     let cli = match args::Cli::try_parse() {
@@ -36,7 +36,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Failure) => ExitCode::from(1),
         Err(e) if output::is_broken_pipe(&e) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("forklab: error: {e:#}");
+            crate::output::to_stderr!("forklab: error: {e:#}");
             ExitCode::from(2)
         }
     }

@@ -24,7 +24,7 @@ pub(crate) fn usage_error(e: clap::Error) -> ExitCode {
             ExitCode::from(2)
         }
         _ => {
-            eprintln!(
+            crate::output::to_stderr!(
                 "forklab: error: {} (see --help)",
                 one_line(&e.render().to_string())
             );
@@ -79,6 +79,16 @@ pub(crate) fn to_stdout(
         .and_then(|()| out.flush())
         .context(CANNOT_WRITE)
 }
+
+/// `eprintln!` that cannot panic: with stderr closed or full there is nowhere left to report
+/// to, and the command's work and exit status matter more than the message.
+macro_rules! to_stderr {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+pub(crate) use to_stderr;
 
 /// Prints `value` as one pretty JSON document on stdout.
 pub(crate) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {

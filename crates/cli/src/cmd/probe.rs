@@ -48,7 +48,7 @@ pub(crate) fn dispatch_early() -> Option<ExitCode> {
 
 fn refuse(why: &str) -> ExitCode {
     let first = why.lines().next().unwrap_or_default();
-    eprintln!("forklab: error: probe: {first}");
+    crate::output::to_stderr!("forklab: error: probe: {first}");
     ExitCode::from(2)
 }
 
@@ -56,7 +56,7 @@ fn finish(result: anyhow::Result<Outcome>) -> ExitCode {
     match result {
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("forklab: error: probe: {e:#}");
+            crate::output::to_stderr!("forklab: error: probe: {e:#}");
             ExitCode::from(2)
         }
     }

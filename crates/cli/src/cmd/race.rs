@@ -62,7 +62,7 @@ fn single(args: &RaceArgs, format: RaceFormat) -> anyhow::Result<Outcome> {
 /// Says on stderr what went wrong in a run; `Failure` if anything did.
 fn report_failure(race: &Race) -> Outcome {
     if let Some(error) = &race.fork_error {
-        eprintln!(
+        crate::output::to_stderr!(
             "forklab: error: {error}; the {} before it {} reported",
             plural(race.trials, "trial"),
             if race.trials == 1 { "is" } else { "are" }
@@ -70,7 +70,7 @@ fn report_failure(race: &Race) -> Outcome {
     }
     if race.expectation_met == Some(false) {
         let first = race.first.unwrap_or_default();
-        eprintln!(
+        crate::output::to_stderr!(
             "forklab: error: {}: the child was first in {} of {}, but the parent sleeps \
              until the child exits (CLONE_VFORK), so it must be first in all",
             race.via,
@@ -125,14 +125,14 @@ fn analyze(file: Option<&Path>, format: RaceFormat) -> anyhow::Result<Outcome> {
         }
     };
     for problem in &analysis.problems {
-        eprintln!("{problem}");
+        crate::output::to_stderr!("{problem}");
     }
     match format {
         RaceFormat::Json => output::print_json(&analysis)?,
         _ => output::to_stdout(|out| print_analysis(out, &analysis))?,
     }
     if analysis.trials == 0 {
-        eprintln!(
+        crate::output::to_stderr!(
             "forklab: error: no trials in {}: expected lines like \"0 parent\" and \"0 child\"",
             analysis.source
         );
@@ -147,7 +147,7 @@ fn analyze(file: Option<&Path>, format: RaceFormat) -> anyhow::Result<Outcome> {
     } else {
         String::new()
     };
-    eprintln!(
+    crate::output::to_stderr!(
         "forklab: error: {} in {} {} skipped{more}",
         plural(analysis.malformed, "malformed line"),
         analysis.source,

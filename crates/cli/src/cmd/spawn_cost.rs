@@ -24,7 +24,7 @@ pub(crate) fn run(args: SpawnCostArgs) -> anyhow::Result<Outcome> {
     let report = report?;
     let failed: usize = report.results.iter().map(|c| c.failed).sum();
     if failed > 0 {
-        eprintln!(
+        crate::output::to_stderr!(
             "forklab: note: {failed} of the timed runs of {} did not exit 0 (they still count: \
              the program ran and was reaped)",
             report.program

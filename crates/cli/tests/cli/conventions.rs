@@ -91,6 +91,39 @@ fn a_full_disk_is_one_line_and_exit_2() {
 }
 
 #[test]
+fn a_closed_or_full_stderr_never_panics() {
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), "0 parent\n0 child\n1 dog\n").unwrap();
+    let file = file.path().to_str().unwrap();
+    for (args, expected) in [
+        (&["race", "--analyze", file][..], 1),
+        (
+            &["spawn-cost", "-n", "1", "--program", "/nonexistent"][..],
+            2,
+        ),
+        (&["no-such-command"][..], 2),
+    ] {
+        for stderr in [
+            Stdio::from(closed_pipe()),
+            Stdio::from(
+                std::fs::File::options()
+                    .write(true)
+                    .open("/dev/full")
+                    .unwrap(),
+            ),
+        ] {
+            let status = Command::new(assert_cmd::cargo::cargo_bin("forklab"))
+                .args(args)
+                .stdout(Stdio::null())
+                .stderr(stderr)
+                .status()
+                .unwrap();
+            assert_eq!(status.code(), Some(expected), "{args:?}");
+        }
+    }
+}
+
+#[test]
 fn clap_suggestions_stay_on_the_one_line() {
     assert_eq!(
         error_line(["spawncost"]),

@@ -135,7 +135,7 @@ pub(super) fn print_lines(race: &Race) -> anyhow::Result<()> {
             f.parent_first, f.parent_first_pct, f.child_first, f.child_first_pct
         )
     });
-    eprintln!(
+    crate::output::to_stderr!(
         "forklab race: {} in {:.3} s, {:.1} µs per trial ({}){}",
         plural(race.trials, "trial"),
         race.elapsed_s,
@@ -144,7 +144,7 @@ pub(super) fn print_lines(race: &Race) -> anyhow::Result<()> {
         who.unwrap_or_default()
     );
     if let Some(reason) = &race.skipped {
-        eprintln!("forklab race: skipped: {reason}");
+        crate::output::to_stderr!("forklab race: skipped: {reason}");
     }
     Ok(())
 }
