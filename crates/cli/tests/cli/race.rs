@@ -334,6 +334,25 @@ fn a_run_without_a_single_trial_meets_no_expectation() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["trials"], 0, "{v}");
     assert_eq!(v["expectation_met"], Value::Null, "{v}");
+    let table = std::process::Command::new("/bin/sh")
+        .args(["-c", &script.replace(" --format json", "")])
+        .output()
+        .unwrap();
+    assert_eq!(table.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        stdout
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("no trial completed (kernel "),
+        "{stdout}"
+    );
+    assert_eq!(
+        stdout.lines().count(),
+        2,
+        "no counts, times or verdicts: {stdout}"
+    );
 }
 
 #[test]

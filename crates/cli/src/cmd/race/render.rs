@@ -53,6 +53,10 @@ pub(super) fn print_race(out: &mut dyn Write, race: &Race) -> io::Result<()> {
     if let Some(reason) = &race.skipped {
         return writeln!(out, "skipped: {reason}");
     }
+    if race.trials == 0 {
+        // Nothing was measured (the first fork failed): no counts, times or verdicts to show.
+        return writeln!(out, "no trial completed (kernel {})", race.kernel);
+    }
     if let Some(first) = &race.first {
         writeln!(out, "{}", tally_rows(first))?;
     }
