@@ -2,6 +2,16 @@
 
 use crate::support::*;
 
+/// `forklab spawn-cost ARGS…`, which must succeed: its stdout and stderr.
+fn spawn_cost(args: &[&str]) -> (Vec<u8>, String) {
+    let out = forklab([&["spawn-cost"][..], args].concat())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(out.status.success(), "{stderr}");
+    (out.stdout, stderr)
+}
+
 #[test]
 fn bad_input_is_one_line_and_exit_2() {
     let line = error_line(["spawn-cost", "-n", "0"]);
@@ -40,8 +50,7 @@ fn a_size_the_machine_cannot_hold_is_refused_before_allocating() {
 
 #[test]
 fn json_has_the_documented_fields() {
-    let out = forklab([
-        "spawn-cost",
+    let (stdout, _) = spawn_cost(&[
         "-n",
         "3",
         "--parent-mib",
@@ -49,11 +58,8 @@ fn json_has_the_documented_fields() {
         "--strategy",
         "auto,fork-exec,std",
         "--json",
-    ])
-    .output()
-    .unwrap();
-    assert!(out.status.success());
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
     assert_eq!(doc["program"], "/bin/true");
     assert_eq!(doc["n"], 3);
     let results = doc["results"].as_array().unwrap();
@@ -84,19 +90,15 @@ fn json_has_the_documented_fields() {
 
 #[test]
 fn the_table_names_every_cell() {
-    let out = forklab([
-        "spawn-cost",
+    let (stdout, _) = spawn_cost(&[
         "-n",
         "2",
         "--parent-mib",
         "0",
         "--strategy",
         "auto,vfork-exec",
-    ])
-    .output()
-    .unwrap();
-    assert!(out.status.success());
-    let text = String::from_utf8(out.stdout).unwrap();
+    ]);
+    let text = String::from_utf8(stdout).unwrap();
     assert!(
         text.starts_with("spawn+wait of /bin/true, 2 per cell, kernel "),
         "{text}"
@@ -119,8 +121,7 @@ fn too_many_spawns_are_one_line_and_exit_2() {
 
 #[test]
 fn the_program_output_stays_out_of_the_report() {
-    let out = forklab([
-        "spawn-cost",
+    let (stdout, stderr) = spawn_cost(&[
         "-n",
         "2",
         "--parent-mib",
@@ -130,28 +131,20 @@ fn the_program_output_stays_out_of_the_report() {
         "--program",
         "/bin/echo",
         "--json",
-    ])
-    .output()
-    .unwrap();
-    assert!(out.status.success());
+    ]);
     assert!(
-        out.stdout.starts_with(b"{"),
+        stdout.starts_with(b"{"),
         "{}",
-        String::from_utf8_lossy(&out.stdout)
+        String::from_utf8_lossy(&stdout)
     );
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
     assert_eq!(doc["results"].as_array().unwrap().len(), 2);
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(stderr.is_empty(), "{stderr}");
 }
 
 #[test]
 fn children_that_fail_are_noted_and_counted() {
-    let out = forklab([
-        "spawn-cost",
+    let (stdout, stderr) = spawn_cost(&[
         "-n",
         "2",
         "--parent-mib",
@@ -161,16 +154,13 @@ fn children_that_fail_are_noted_and_counted() {
         "--program",
         "/bin/false",
         "--json",
-    ])
-    .output()
-    .unwrap();
-    assert!(out.status.success());
-    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&stdout).unwrap();
     let results = doc["results"].as_array().unwrap();
     assert_eq!(results.len(), 1, "a repeated strategy is measured once");
     assert_eq!(results[0]["failed"], 2);
     assert_eq!(
-        String::from_utf8_lossy(&out.stderr).trim(),
+        stderr.trim(),
         "forklab: note: 2 of the timed runs of /bin/false did not exit 0 (they still count: the \
          program ran and was reaped)"
     );
