@@ -17,6 +17,7 @@ pub(crate) fn run(args: SpawnCostArgs) -> anyhow::Result<Outcome> {
     let total = options.n * options.methods.len() * options.parent_mib.len();
     let bar = output::progress_bar(total as u64, "spawn-cost");
     let report = spawn_cost::run(&options, &mut |p| {
+        bar.set_length(p.total as u64);
         bar.set_position(p.done as u64);
         bar.set_message(format!("parent {} MiB", p.parent_mib));
     });
