@@ -133,16 +133,21 @@ impl Child {
             })
         });
         let mut stdout = Vec::new();
-        if let Some(pipe) = &mut self.stdout {
-            pipe.read_to_end(&mut stdout)?;
-        }
-        let stderr = match stderr {
-            Some(reader) => reader
-                .join()
-                .map_err(|_| io::Error::other("stderr reader panicked"))??,
-            None => Vec::new(),
+        let read = match &mut self.stdout {
+            Some(pipe) => pipe.read_to_end(&mut stdout).map(drop),
+            None => Ok(()),
         };
+        // Close our end before waiting, so a child still writing gets EPIPE instead of
+        // blocking; reap it even when reading failed, so no zombie is left behind.
+        drop(self.stdout.take());
+        let stderr = stderr.map(|reader| {
+            reader
+                .join()
+                .map_err(|_| io::Error::other("stderr reader panicked"))?
+        });
         let status = self.wait()?;
+        read?;
+        let stderr = stderr.transpose()?.unwrap_or_default();
         Ok(Output {
             status,
             stdout,

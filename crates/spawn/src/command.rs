@@ -168,26 +168,40 @@ impl Command {
         self
     }
 
-    /// The child's standard input (default: inherited).
+    /// The child's standard input (default: inherited). A given descriptor is kept by the
+    /// command, close-on-exec, as with [`Command::fd`].
     pub fn stdin(&mut self, stdio: impl Into<Stdio>) -> &mut Command {
-        self.stdin = Some(stdio.into());
+        self.stdin = Some(self.kept(stdio.into()));
         self
     }
 
     /// The child's standard output (default: inherited).
     pub fn stdout(&mut self, stdio: impl Into<Stdio>) -> &mut Command {
-        self.stdout = Some(stdio.into());
+        self.stdout = Some(self.kept(stdio.into()));
         self
     }
 
     /// The child's standard error (default: inherited).
     pub fn stderr(&mut self, stdio: impl Into<Stdio>) -> &mut Command {
-        self.stderr = Some(stdio.into());
+        self.stderr = Some(self.kept(stdio.into()));
         self
     }
 
+    /// A descriptor the command keeps: close-on-exec, so no other child inherits it.
+    fn kept(&mut self, stdio: Stdio) -> Stdio {
+        if let Stdio::Fd(fd) = &stdio
+            && crate::sys::fd::set_cloexec(fd.as_fd()).is_err()
+        {
+            self.invalid = Some("a descriptor that is not open");
+        }
+        stdio
+    }
+
     /// Passes `fd` to the child as descriptor number `target` (not close-on-exec there). The
-    /// command keeps `fd`, close-on-exec, so no other child inherits it by accident.
+    /// command keeps `fd`, close-on-exec, so no other child inherits it by accident. A later
+    /// call for the same `target` replaces the earlier one. A target that is also a standard
+    /// stream set to something other than inherit, or not below the open-files limit, makes
+    /// the spawn fail with `InvalidInput`.
     pub fn fd(&mut self, fd: impl Into<OwnedFd>, target: RawFd) -> &mut Command {
         let fd = fd.into();
         if target < 0 {
@@ -195,6 +209,7 @@ impl Command {
         } else if crate::sys::fd::set_cloexec(fd.as_fd()).is_err() {
             self.invalid = Some("a descriptor that is not open");
         }
+        self.fds.retain(|(_, t)| *t != target);
         self.fds.push((fd, target));
         self
     }

@@ -38,13 +38,16 @@ impl CommandEnv {
         !self.clear && self.vars.is_empty()
     }
 
-    /// Whether a key or value holds a byte `execve` cannot carry (a NUL, or `=` in a key).
+    /// Whether a variable to set has a key or value `execve` cannot carry (empty key, a NUL,
+    /// or `=` in a key). Removing such a key is no error: it cannot be there.
     pub(crate) fn is_invalid(&self) -> bool {
         self.vars.iter().any(|(k, v)| {
-            k.is_empty()
-                || k.as_bytes().contains(&b'=')
-                || k.as_bytes().contains(&0)
-                || v.as_ref().is_some_and(|v| v.as_bytes().contains(&0))
+            v.as_ref().is_some_and(|v| {
+                k.is_empty()
+                    || k.as_bytes().contains(&b'=')
+                    || k.as_bytes().contains(&0)
+                    || v.as_bytes().contains(&0)
+            })
         })
     }
 

@@ -44,8 +44,6 @@ pub(crate) struct Prepared<'c> {
     cgroup_procs: Option<OwnedFd>,
     rlimits: Vec<(libc::c_int, libc::rlimit64)>,
     groups: Vec<libc::gid_t>,
-    /// Every descriptor the child must keep open is numbered at most this.
-    highest_target: RawFd,
 }
 
 impl<'c> Prepared<'c> {
@@ -74,7 +72,6 @@ impl<'c> Prepared<'c> {
                 .map(|(r, l)| (r.as_raw(), l.to_raw()))
                 .collect(),
             groups: cmd.groups.clone().unwrap_or_default(),
-            highest_target: 2,
         };
         if !search {
             p.candidates.push(cmd.program.as_ptr());
@@ -101,7 +98,26 @@ impl<'c> Prepared<'c> {
         p.stdio(0, cmd.stdin.as_ref(), defaults.stdin_null)?;
         p.stdio(1, cmd.stdout.as_ref(), defaults.capture)?;
         p.stdio(2, cmd.stderr.as_ref(), defaults.capture)?;
+        let limit = sys::fd::open_files_limit();
         for (fd, target) in &cmd.fds {
+            if p.moves.iter().any(|m| m.dst == *target) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "descriptor {target} is both one of the child's standard streams and an \
+                         extra descriptor"
+                    ),
+                ));
+            }
+            if limit.is_some_and(|limit| i64::from(*target) >= limit) {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!(
+                        "descriptor number {target} is not below the open-files limit ({})",
+                        limit.unwrap_or_default()
+                    ),
+                ));
+            }
             p.moves.push(FdMove {
                 src: fd.as_raw_fd(),
                 dst: *target,
@@ -166,15 +182,18 @@ impl<'c> Prepared<'c> {
         Ok(raw)
     }
 
-    /// Copies every source descriptor that another move would overwrite above all targets.
+    /// Copies every source descriptor that another move would overwrite to a number that no
+    /// move targets.
     fn separate_moves(&mut self) -> io::Result<()> {
-        let targets: Vec<RawFd> = self.moves.iter().map(|m| m.dst).collect();
-        self.highest_target = targets.iter().copied().max().unwrap_or(2).max(2);
         for i in 0..self.moves.len() {
             let src = self.moves[i].src;
-            let clash = targets.iter().enumerate().any(|(j, &t)| j != i && t == src);
+            let clash = self
+                .moves
+                .iter()
+                .enumerate()
+                .any(|(j, m)| j != i && m.dst == src);
             if clash {
-                let copy = sys::fd::dup_raw_above(src, self.highest_target + 1)?;
+                let copy = self.off_targets(src)?;
                 self.moves[i].src = copy.as_raw_fd();
                 self.child_ends.push(copy);
             }
@@ -182,12 +201,26 @@ impl<'c> Prepared<'c> {
         Ok(())
     }
 
-    /// A descriptor the child uses after installing its own: moved above every target.
-    pub(crate) fn above_targets(&self, fd: OwnedFd) -> io::Result<OwnedFd> {
-        if fd.as_raw_fd() > self.highest_target {
+    /// A close-on-exec copy of `fd` on the lowest free number (from 3) that no move targets,
+    /// so the child's `dup2` calls cannot overwrite it. Lowest, not "above every target": a
+    /// target may be the highest number the open-files limit allows.
+    fn off_targets(&self, fd: RawFd) -> io::Result<OwnedFd> {
+        let mut held = Vec::new(); // keeps target numbers busy so the next copy skips them
+        loop {
+            let copy = sys::fd::dup_raw_above(fd, 3)?;
+            if !self.moves.iter().any(|m| m.dst == copy.as_raw_fd()) {
+                return Ok(copy);
+            }
+            held.push(copy);
+        }
+    }
+
+    /// A descriptor the child uses after installing its own: moved off every target.
+    pub(crate) fn away_from_targets(&self, fd: OwnedFd) -> io::Result<OwnedFd> {
+        if !self.moves.iter().any(|m| m.dst == fd.as_raw_fd()) {
             return Ok(fd);
         }
-        sys::fd::dup_raw_above(fd.as_raw_fd(), self.highest_target + 1)
+        self.off_targets(fd.as_raw_fd())
     }
 
     pub(crate) fn envp(&self) -> *const *const c_char {

@@ -8,10 +8,9 @@ use crate::prepare::Prepared;
 use crate::sys;
 use crate::sys::child::{Dispositions, Failure, Report, SignalPlan};
 use crate::{Child, Command, Strategy};
-use std::ffi::{CStr, CString};
+use std::ffi::CStr;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::os::unix::ffi::OsStrExt;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// Whether `clone3` with our flags works here: unknown, yes, no.
@@ -189,7 +188,7 @@ fn fork_exec(p: &mut Prepared<'_>) -> io::Result<libc::pid_t> {
     let cmd = p.cmd;
     let (reader, writer) = io::pipe().map_err(|e| error(cmd, Step::Prepare, e))?;
     let writer = p
-        .above_targets(writer.into())
+        .away_from_targets(writer.into())
         .map_err(|e| error(cmd, Step::Prepare, e))?;
     let signals = SignalPlan {
         dispositions: if cmd.reset_signal_dispositions {
@@ -220,56 +219,51 @@ fn fork_exec(p: &mut Prepared<'_>) -> io::Result<libc::pid_t> {
 
 fn posix_spawn(p: &mut Prepared<'_>) -> io::Result<libc::pid_t> {
     let cmd = p.cmd;
-    let (path, search) = posix_spawn_path(p).map_err(|e| error(cmd, Step::PosixSpawn, e))?;
     let sigdefault = if cmd.reset_signal_dispositions {
         sys::signal::full_set()
     } else {
         sys::signal::set_of(libc::SIGPIPE)
     };
-    let req = sys::posix_spawn::SpawnRequest {
-        path: path.as_ptr(),
-        search,
-        argv: p.argv.as_ptr(),
-        envp: p.envp(),
-        fds: &p.moves,
-        cwd: cmd.cwd.as_deref().map_or(std::ptr::null(), CStr::as_ptr),
-        setsid: cmd.setsid,
-        pgroup: cmd.pgroup,
-        sigdefault,
-        mask: cmd.reset_signal_mask.then(sys::signal::empty_set),
+    let spawn = |path: &CStr, search: bool| {
+        sys::posix_spawn::spawn(&sys::posix_spawn::SpawnRequest {
+            path: path.as_ptr(),
+            search,
+            argv: p.argv.as_ptr(),
+            envp: p.envp(),
+            fds: &p.moves,
+            cwd: cmd.cwd.as_deref().map_or(std::ptr::null(), CStr::as_ptr),
+            setsid: cmd.setsid,
+            pgroup: cmd.pgroup,
+            sigdefault,
+            mask: cmd.reset_signal_mask.then(sys::signal::empty_set),
+        })
     };
-    sys::posix_spawn::spawn(&req).map_err(|e| error(cmd, Step::PosixSpawn, e))
-}
-
-/// glibc searches the caller's `PATH`; when the command sets another, search it ourselves.
-/// Finding nothing is `ENOENT` (`EACCES` if some candidate exists but is not executable), as
-/// with the other strategies: never a spawn of the bare name, which would run `./name`.
-fn posix_spawn_path(p: &Prepared<'_>) -> io::Result<(CString, bool)> {
-    if !p.search {
-        return Ok((p.cmd.program.clone(), false));
-    }
-    if !p.cmd.env.path_overridden() {
-        return Ok((p.cmd.program.clone(), true));
+    // glibc's posix_spawnp searches the caller's PATH; only a PATH of the command's own needs
+    // our candidates, tried in turn as execvp(3) does (in the child, so relative entries
+    // follow the new working directory, and the kernel decides what may be executed).
+    if !p.search || !cmd.env.path_overridden() {
+        return spawn(&cmd.program, p.search).map_err(|e| error(cmd, Step::PosixSpawn, e));
     }
     let mut denied = false;
+    let mut last = libc::ENOENT;
     for candidate in &p.candidate_storage {
-        match executable_file(candidate) {
-            Some(true) => return Ok((candidate.clone(), false)),
-            Some(false) => denied = true,
-            None => {}
+        let e = match spawn(candidate, false) {
+            Ok(pid) => return Ok(pid),
+            Err(e) => e,
+        };
+        match e.raw_os_error().unwrap_or(0) {
+            libc::EACCES => denied = true,
+            libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ENODEV | libc::ETIMEDOUT => {}
+            _ => return Err(error(cmd, Step::PosixSpawn, e)),
         }
+        last = e.raw_os_error().unwrap_or(libc::ENOENT);
     }
-    let errno = if denied { libc::EACCES } else { libc::ENOENT };
-    Err(io::Error::from_raw_os_error(errno))
-}
-
-/// `Some(true)` for a regular file with an execute bit, `Some(false)` for another existing
-/// file, `None` when there is nothing there.
-fn executable_file(path: &CStr) -> Option<bool> {
-    use std::os::unix::fs::PermissionsExt;
-    let path = std::path::Path::new(std::ffi::OsStr::from_bytes(path.to_bytes()));
-    let meta = std::fs::metadata(path).ok()?;
-    Some(meta.is_file() && meta.permissions().mode() & 0o111 != 0)
+    let errno = if denied { libc::EACCES } else { last };
+    Err(error(
+        cmd,
+        Step::PosixSpawn,
+        io::Error::from_raw_os_error(errno),
+    ))
 }
 
 /// Applies `cmd` to the current process and execs; returns only the error.

@@ -45,3 +45,14 @@ pub(crate) fn dup_raw_above(fd: RawFd, min: RawFd) -> io::Result<OwnedFd> {
     // SAFETY: the kernel returned a new descriptor that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(new) })
 }
+
+/// The soft `RLIMIT_NOFILE`: descriptor numbers must be below it. `None` if unknown or
+/// unlimited.
+pub(crate) fn open_files_limit() -> Option<i64> {
+    // SAFETY: rlimit is plain data that getrlimit fills.
+    let mut limit: libc::rlimit = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid resource and a valid pointer.
+    let ret = unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) };
+    (ret == 0 && limit.rlim_cur != libc::RLIM_INFINITY)
+        .then(|| limit.rlim_cur.min(i64::MAX as u64) as i64)
+}

@@ -37,6 +37,16 @@ strategies! {
         assert_eq!(SpawnError::from_io(&err).unwrap().raw_os_error(), Some(libc::ENOENT), "{err}");
     }
 
+    fn a_relative_path_entry_follows_the_new_working_directory(strategy: Strategy) {
+        let dir = temp_dir();
+        let sub = dir.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        write_executable(&sub, "tool", "#!/bin/sh\necho found in sub\n", 0o755);
+        let mut cmd = Command::new("tool");
+        cmd.env("PATH", ".").current_dir(&sub).stdout(Stdio::piped());
+        assert_eq!(output(&mut cmd, strategy).stdout, b"found in sub\n");
+    }
+
     fn empty_argv_file_without_shebang_runs_with_sh(strategy: Strategy) {
         let dir = temp_dir();
         let script = write_executable(dir.path(), "plain", "echo ran by sh with $# args\n", 0o755);

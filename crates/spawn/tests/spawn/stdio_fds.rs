@@ -88,6 +88,83 @@ strategies! {
             }
         }
     }
+
+    fn an_extra_descriptor_on_a_set_standard_stream_is_refused(strategy: Strategy) {
+        let (_r, w) = std::io::pipe().unwrap();
+        let err = Command::new("/bin/true")
+            .fd(w, 1)
+            .stdout(Stdio::piped())
+            .strategy(strategy)
+            .spawn()
+            .unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+        assert!(
+            err.to_string().contains("descriptor 1 is both one of the child's standard streams and an extra descriptor"),
+            "{err}"
+        );
+    }
+
+    fn a_later_descriptor_for_the_same_number_replaces_the_earlier(strategy: Strategy) {
+        let (r_old, w_old) = std::io::pipe().unwrap();
+        let (r_new, w_new) = std::io::pipe().unwrap();
+        let status = Command::new("/bin/sh")
+            .args(["-c", "echo to-five >&5"])
+            .fd(w_old, 5)
+            .fd(w_new, 5)
+            .strategy(strategy)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        assert_eq!(read_all(r_new), "to-five\n");
+        assert_eq!(read_all(r_old), "", "the replaced descriptor was closed, never passed");
+    }
+
+    fn the_highest_descriptor_the_limit_allows_works(strategy: Strategy) {
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+        let Some(limit) = limit.filter(|&l| l <= 1 << 20) else {
+            return eprintln!("skipped: the open-files limit is unlimited or huge");
+        };
+        let top = i32::try_from(limit - 1).unwrap();
+        let (r, w) = std::io::pipe().unwrap();
+        let script = format!("echo top >&{top}");
+        let status = Command::new("/bin/bash")
+            .args(["-c", &script])
+            .fd(w, top)
+            .strategy(strategy)
+            .status()
+            .unwrap();
+        assert!(status.success(), "{status}");
+        assert_eq!(read_all(r), "top\n");
+        let (_r, w) = std::io::pipe().unwrap();
+        let err = Command::new("/bin/true").fd(w, top + 1).strategy(strategy).spawn().unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+        assert!(
+            err.to_string().contains(&format!("descriptor number {} is not below the open-files limit ({limit})", top + 1)),
+            "{err}"
+        );
+    }
+
+    fn a_given_standard_stream_is_kept_close_on_exec(strategy: Strategy) {
+        let (_r, w) = std::io::pipe().unwrap();
+        let inheritable = rustix::io::dup(&w).unwrap(); // dup(2): not close-on-exec
+        let raw = inheritable.as_raw_fd();
+        let mut holder = Command::new("/bin/true");
+        holder.stdout(inheritable);
+        assert_eq!(is_cloexec(raw), Some(true), "the command keeps it close-on-exec");
+        let pipe = link(&format!("/proc/self/fd/{raw}"));
+        let out = sh(&format!("readlink /proc/$$/fd/{raw}; true"), strategy, |_| {});
+        assert_ne!(out.trim(), pipe, "another child inherited it");
+    }
+
+    fn removing_a_key_that_cannot_exist_is_no_error(strategy: Strategy) {
+        let status = Command::new("/bin/true")
+            .env_remove("")
+            .env_remove("A=B")
+            .strategy(strategy)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
 }
 
 /// A copy of `fd` numbered above `min` (holding lower copies until one lands there).
