@@ -31,7 +31,7 @@ pub(crate) enum Command {
     /// What crosses fork() and execve(): the inheritance table, measured on this kernel
     Inherit(InheritArgs),
     /// execve's argument limits, measured: the E2BIG boundary, MAX_ARG_STRLEN, empty argv,
-    /// the longest #! line
+    /// the longest #! interpreter path
     ExecLimits(ExecLimitsArgs),
     /// The probe that the children of `inherit` and `exec-limits` run (internal)
     #[command(name = "__probe", hide = true)]
@@ -156,8 +156,8 @@ Examples:
   forklab exec-limits --json
 
 Columns of the table: arg max, the largest argument and environment strings (bytes, NULs \
-included) execve accepted; formula, the kernel's arithmetic for the same call; limit, \
-min(stack/4, 6 MiB), at least 32 pages; argc, the number of arguments of that largest call \
+included) execve did not refuse with E2BIG; formula, the kernel's arithmetic for the same call; limit, \
+min(stack/4, 6 MiB), at least 128 KiB (ARG_MAX); argc, the number of arguments of that largest call \
 (the program name, then equal strings); envc, the number of environment strings, is 0: the \
 program runs with an empty environment; sysconf, sysconf(_SC_ARG_MAX). - means not measured \
 (the reason follows the row); ! marks a measurement that differs from the formula.

@@ -156,11 +156,12 @@ fn print_arg_max(out: &mut dyn Write, r: &Report) -> io::Result<()> {
     }
     writeln!(
         out,
-        "arg max: bytes of argument and environment strings (NULs included) execve accepted;\n\
+        "arg max: bytes of argument and environment strings (NULs included) execve did not\n\
+         refuse with E2BIG;\n\
          argc: the arguments of that call (the program name, then equal strings); envc: its\n\
          environment strings, {} (the environment is empty), not a column;\n\
-         formula: limit - 8 x (argc + envc) - the filename and its NUL (fs/exec.c);\n\
-         limit: min(stack/4, 6 MiB), at least 32 pages; sysconf: sysconf(_SC_ARG_MAX);\n\
+         formula: limit - 8 x (max(argc, 1) + envc) - the filename and its NUL (fs/exec.c);\n\
+         limit: min(stack/4, 6 MiB), at least 128 KiB (ARG_MAX); sysconf: sysconf(_SC_ARG_MAX);\n\
          -: not measured (the reason follows the row); !: differs from the formula",
         r.envc
     )

@@ -30,11 +30,11 @@ fn u(v: &Value) -> u64 {
 }
 
 /// The kernel's arithmetic, written out again independently of the library: a quarter of
-/// the stack, capped at 6 MiB, at least 32 pages; minus 8 bytes per pointer and the
-/// filename with its NUL.
-fn formula(stack: Option<u64>, page: u64, argc: u64, program: &str) -> u64 {
+/// the stack, capped at 6 MiB, at least ARG_MAX (131072 bytes); minus 8 bytes per pointer
+/// and the filename with its NUL.
+fn formula(stack: Option<u64>, argc: u64, program: &str) -> u64 {
     let quarter = stack.map_or(u64::MAX, |s| s / 4);
-    let limit = quarter.min(6 << 20).max(32 * page);
+    let limit = quarter.min(6 << 20).max(131_072);
     limit - 8 * argc - (program.len() as u64 + 1)
 }
 
@@ -46,7 +46,7 @@ fn the_boundary_is_the_kernel_formula_to_the_byte() {
     let program = r["program"].as_str().unwrap();
     let stack = r["stack_rlimit"].as_u64();
     assert_eq!(u(&r["envc"]), 0);
-    let expected = formula(stack, page, u(&r["argc"]), program);
+    let expected = formula(stack, u(&r["argc"]), program);
     assert_eq!(u(&r["arg_max_bytes"]), expected);
     assert_eq!(u(&r["arg_max_formula"]), expected);
     let per_stack = r["per_stack"].as_array().unwrap();
@@ -58,7 +58,7 @@ fn the_boundary_is_the_kernel_formula_to_the_byte() {
             eprintln!("skipped {p}: not root");
             continue;
         }
-        let expected = formula(stack, page, u(&p["argc"]), program);
+        let expected = formula(stack, u(&p["argc"]), program);
         assert_eq!(u(&p["arg_max_bytes"]), expected, "{p}");
         assert_eq!(u(&p["arg_max_formula"]), expected, "{p}");
     }
@@ -117,7 +117,7 @@ fn below_128_kib_the_stack_itself_is_the_bound() {
     let p = &r["per_stack"][0];
     let program = r["program"].as_str().unwrap();
     // The strings, the filename and an 8-byte terminator fill the 25 pages RLIMIT_STACK
-    // allows the temporary stack, not the 32 pages the formula promises.
+    // allows the temporary stack, not the 128 KiB the formula promises.
     assert_eq!(
         u(&p["arg_max_bytes"]),
         (100 << 10) - 8 - (program.len() as u64 + 1)
@@ -126,6 +126,16 @@ fn below_128_kib_the_stack_itself_is_the_bound() {
     assert!(u(&p["arg_max_formula"]) > u(&p["arg_max_bytes"]));
     let differences = r["differences"].to_string();
     assert!(differences.contains("temporary stack"), "{differences}");
+    // How the program ended there is recorded; at the default stack it simply ran.
+    let ended = p["program_at_boundary"].as_str().unwrap();
+    assert!(
+        ended.starts_with("exit ") || ended.starts_with("signal "),
+        "{ended}"
+    );
+    if ended != "exit 0" {
+        assert!(differences.contains("no room to start it"), "{differences}");
+    }
+    assert_eq!(r["program_at_boundary"], "exit 0");
 }
 
 #[test]

@@ -18,7 +18,7 @@ pub(crate) const CHUNK: u64 = 32 * 1024;
 const MAX_STRINGS: u64 = 4096;
 
 /// The measured boundary.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Boundary {
     /// `argc` of the largest accepted call (the program name and the `k` strings).
     pub argc: u64,
@@ -26,6 +26,9 @@ pub(crate) struct Boundary {
     pub envc: u64,
     /// The bytes of every argument and environment string, NULs included.
     pub bytes: u64,
+    /// How the program ended when exec'd with exactly that list: `exit 0`, or a signal when
+    /// execve took the list but the new program could not start (no room left on its stack).
+    pub program_ended: String,
 }
 
 /// Finds the boundary for `program` under `stack` (`None`: the current limit). `tick` is
@@ -50,11 +53,22 @@ pub(crate) fn measure(
     }
     let found = largest_accepted(k, k * CHUNK, |total| try_total(k, total))?;
     let total = found.ok_or(Error::NoBoundary(0))?;
+    // "Not refused with E2BIG" is the boundary; whether the program then ran is its own fact.
+    tick();
+    let mut command = attempt::command(program, stack);
+    command.args(strings(k, total));
+    let program_ended = match attempt::run(&mut command)? {
+        attempt::Exec::Ran(status) => status.to_string(),
+        attempt::Exec::Refused(errno) => {
+            format!("refused: {}", std::io::Error::from_raw_os_error(errno))
+        }
+    };
     let program_bytes = program.as_os_str().len() as u64 + 1;
     Ok(Boundary {
         argc: k + 1,
         envc: 0,
         bytes: total + program_bytes,
+        program_ended,
     })
 }
 

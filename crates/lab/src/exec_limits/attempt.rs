@@ -3,14 +3,15 @@
 //! from "execve refused with this errno". Everything else is an error.
 
 use super::{Error, StackLimit};
-use forklab_spawn::{Command, Resource, Rlimit, SpawnError, Stdio, Step, Strategy};
+use forklab_spawn::{Command, Resource, Rlimit, SpawnError, Stdio, Step, Strategy, WaitStatus};
 use std::path::Path;
 
 /// What one `execve` did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Exec {
-    /// It succeeded: the program ran (and has been reaped).
-    Ran,
+    /// It succeeded: the program ran (and has been reaped) and ended so. A signal here means
+    /// execve passed its point of no return but the new program could not run.
+    Ran(WaitStatus),
     /// It failed with this `errno`.
     Refused(i32),
 }
@@ -50,8 +51,8 @@ fn stack_rlimit(stack: StackLimit) -> Rlimit {
 pub(crate) fn run(command: &mut Command) -> Result<Exec, Error> {
     match command.spawn() {
         Ok(mut child) => {
-            child.wait().map_err(|e| spawn_error(command, e))?;
-            Ok(Exec::Ran)
+            let status = child.wait().map_err(|e| spawn_error(command, e))?;
+            Ok(Exec::Ran(status))
         }
         Err(e) => match SpawnError::from_io(&e) {
             Some(failure) if failure.step() == Step::Exec => {
@@ -81,7 +82,7 @@ pub(crate) fn accepted(
     what: &'static str,
 ) -> Result<bool, Error> {
     match run(command)? {
-        Exec::Ran => Ok(true),
+        Exec::Ran(_) => Ok(true),
         Exec::Refused(errno) if errno == refused_with => Ok(false),
         Exec::Refused(errno) => Err(Error::Unexpected {
             program: command.get_program().to_string_lossy().into_owned(),

@@ -12,7 +12,7 @@
 //!   measuring child sets on itself before it execs;
 //! - `max_arg_strlen`: the longest single string;
 //! - `empty_argv`: what a program exec'd with an empty `argv` sees;
-//! - `shebang_max`: the longest `#!` line honoured;
+//! - `shebang_max`: the longest `#!` + interpreter path honoured (no argument);
 //! - `nproc_at_execve`: the `EAGAIN` check (root only).
 //!
 //! It deliberately does not guess: what cannot be measured here is reported skipped with

@@ -55,7 +55,7 @@ pub(crate) fn measure(program: &Path) -> (Nproc, String) {
         Ok(Ok(Exec::Refused(libc::EAGAIN))) => {
             (Nproc::Eagain, format!("{what}: execve failed with EAGAIN"))
         }
-        Ok(Ok(Exec::Ran)) => (Nproc::Allowed, format!("{what}: execve succeeded")),
+        Ok(Ok(Exec::Ran(_))) => (Nproc::Allowed, format!("{what}: execve succeeded")),
         Ok(Ok(Exec::Refused(errno))) => {
             let error = std::io::Error::from_raw_os_error(errno);
             let why = format!("execve failed with another error: {error}");

@@ -49,7 +49,7 @@ pub(crate) fn run(probe: &Path, stack: Option<StackLimit>) -> Result<ArgvReport,
     let outcome = attempt::run(&mut command);
     drop(command);
     match outcome? {
-        attempt::Exec::Ran => {}
+        attempt::Exec::Ran(_) => {}
         attempt::Exec::Refused(errno) => {
             return Err(Error::Probe(
                 std::io::Error::from_raw_os_error(errno).to_string(),

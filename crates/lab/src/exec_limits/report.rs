@@ -5,6 +5,7 @@ use super::formula::{arg_limit, arg_max_formula, max_arg_strlen, stack_growth_bo
 use super::{Error, Nproc, Options, Progress, StackLimit};
 use super::{arg_max, nproc, probe, shebang, strlen};
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// `BINPRM_BUF_SIZE` since Linux 5.1: the bytes of a file the kernel reads to recognise it.
 pub const BINPRM_BUF_SIZE: u64 = 256;
@@ -30,6 +31,9 @@ pub struct Report {
     /// The bound of the temporary stack (`RLIMIT_STACK` in whole pages, less an 8-byte
     /// terminator and the filename), which binds first below about 128 KiB; `null` unlimited.
     pub arg_max_stack_bound: Option<u64>,
+    /// How the program ended when exec'd with that largest list (`exit 0`; a signal means
+    /// execve took the list but the program could not start).
+    pub program_at_boundary: String,
     /// `argc` of that largest call (the program name, then equal strings).
     pub argc: u64,
     /// Its `envc` (the environment is empty).
@@ -42,7 +46,7 @@ pub struct Report {
     pub max_arg_strlen_expected: u64,
     /// What a program exec'd with an empty `argv` sees.
     pub empty_argv: EmptyArgv,
-    /// The longest `#!` line honoured (from `#!` to the end of the path); `null` if skipped.
+    /// The longest `#!` + interpreter path (no argument) honoured; `null` if skipped.
     pub shebang_max: Option<u64>,
     /// `BINPRM_BUF_SIZE - 1`.
     pub shebang_max_expected: u64,
@@ -80,6 +84,8 @@ pub struct PerStack {
     pub arg_limit_bytes: u64,
     /// The temporary stack's bound, as [`Report::arg_max_stack_bound`].
     pub arg_max_stack_bound: Option<u64>,
+    /// How the program ended at the boundary, as [`Report::program_at_boundary`].
+    pub program_at_boundary: Option<String>,
     /// `argc` of the largest call.
     pub argc: Option<u64>,
     /// `sysconf(_SC_ARG_MAX)` in a process under that limit.
@@ -124,7 +130,7 @@ pub(crate) fn measure(
     let per_stack = options
         .stacks
         .iter()
-        .map(|&stack| per_stack(options, stack, page, &mut t))
+        .map(|&stack| per_stack(options, program, stack, page, &mut t))
         .collect();
     let mut report = Report {
         kernel: crate::system::SystemInfo::current().kernel,
@@ -132,9 +138,10 @@ pub(crate) fn measure(
         program: program.display().to_string(),
         stack_rlimit: current,
         arg_max_bytes: boundary.bytes,
-        arg_max_formula: arg_max_formula(current, page, boundary.argc, boundary.envc, filename),
-        arg_limit_bytes: arg_limit(current, page),
+        arg_max_formula: arg_max_formula(current, boundary.argc, boundary.envc, filename),
+        arg_limit_bytes: arg_limit(current),
         arg_max_stack_bound: stack_growth_bound(current, page, filename),
+        program_at_boundary: boundary.program_ended.clone(),
         argc: boundary.argc,
         envc: boundary.envc,
         sysconf_arg_max: empty.sysconf_arg_max,
@@ -158,25 +165,32 @@ pub(crate) fn measure(
 
 /// The boundary under `stack`; an error that only concerns this limit (it cannot be set
 /// here) makes the entry skipped rather than failing everything.
-fn per_stack(options: &Options, stack: StackLimit, page: u64, t: &mut Ticker<'_>) -> PerStack {
-    let filename = options.program.as_os_str().len() as u64;
+/// `program` is the resolved path every measurement execs.
+fn per_stack(
+    options: &Options,
+    program: &Path,
+    stack: StackLimit,
+    page: u64,
+    t: &mut Ticker<'_>,
+) -> PerStack {
+    let filename = program.as_os_str().len() as u64;
     let mut entry = PerStack {
         stack_rlimit: stack,
         arg_max_bytes: None,
         arg_max_formula: None,
-        arg_limit_bytes: arg_limit(stack, page),
+        arg_limit_bytes: arg_limit(stack),
         arg_max_stack_bound: stack_growth_bound(stack, page, filename),
+        program_at_boundary: None,
         argc: None,
         sysconf_arg_max: None,
         skipped: None,
     };
-    match arg_max::measure(&options.program, Some(stack), &mut || {
-        t.tick("arg max per stack")
-    }) {
+    match arg_max::measure(program, Some(stack), &mut || t.tick("arg max per stack")) {
         Ok(b) => {
             entry.arg_max_bytes = Some(b.bytes);
-            entry.arg_max_formula = Some(arg_max_formula(stack, page, b.argc, b.envc, filename));
+            entry.arg_max_formula = Some(arg_max_formula(stack, b.argc, b.envc, filename));
             entry.argc = Some(b.argc);
+            entry.program_at_boundary = Some(b.program_ended);
         }
         Err(e) => entry.skipped = Some(e.to_string()),
     }
@@ -194,17 +208,20 @@ pub(crate) fn differences(r: &Report) -> Vec<String> {
         measured: Some(r.arg_max_bytes),
         formula: Some(r.arg_max_formula),
         stack_bound: r.arg_max_stack_bound,
+        program_ended: Some(r.program_at_boundary.clone()),
     };
     let per_stack = r.per_stack.iter().map(|p| Bound {
         stack: p.stack_rlimit,
         measured: p.arg_max_bytes,
         formula: p.arg_max_formula,
         stack_bound: p.arg_max_stack_bound,
+        program_ended: p.program_at_boundary.clone(),
     });
     let mut out: Vec<String> = [now]
         .into_iter()
         .chain(per_stack)
-        .filter_map(|b| b.difference())
+        .flat_map(|b| [b.difference(), b.did_not_run()])
+        .flatten()
         .collect();
     let mut check = |what: &str, measured: String, expected: String| {
         if measured != expected {
@@ -237,9 +254,23 @@ struct Bound {
     measured: Option<u64>,
     formula: Option<u64>,
     stack_bound: Option<u64>,
+    program_ended: Option<String>,
 }
 
 impl Bound {
+    /// Set when execve took the boundary's list but the program did not run to `exit 0`.
+    fn did_not_run(&self) -> Option<String> {
+        let ended = self.program_ended.as_deref()?;
+        (ended != "exit 0").then(|| {
+            format!(
+                "arg_max_bytes (stack {}): execve took {} bytes, but the program then ended with \
+                 {ended}: past execve's point of no return there was no room to start it",
+                self.stack,
+                self.measured.unwrap_or_default()
+            )
+        })
+    }
+
     /// The difference from the formula, explained when the temporary stack's bound accounts
     /// for it.
     fn difference(&self) -> Option<String> {

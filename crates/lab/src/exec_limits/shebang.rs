@@ -1,8 +1,10 @@
-//! The longest `#!` line the kernel honours: scripts whose first line is `#!` followed by the
+//! The longest `#!` + interpreter path (no argument) the kernel honours: scripts whose first
+//! line is `#!` followed by the
 //! measuring program's path, lengthened with extra leading slashes (`#!////bin/true`), are
 //! exec'd until the kernel answers `ENOEXEC`. The kernel reads only the first
 //! `BINPRM_BUF_SIZE` bytes of a file (256 since Linux 5.1), and refuses a line whose
-//! interpreter path does not end inside them.
+//! interpreter path does not end inside them. (A line with an argument past the buffer still
+//! runs, the argument cut short: the limit is on the path.)
 
 use super::Error;
 use super::attempt::{self, accepted};

@@ -139,8 +139,8 @@ pub struct Race {
     pub expected_first: Option<First>,
     /// Whether every trial met `expected_first`; absent when nothing is expected.
     pub expectation_met: Option<bool>,
-    /// `/proc/sys/kernel/sched_child_runs_first`, absent on kernels without it (6.6 and later,
-    /// where EEVDF replaced CFS and the knob stopped having any effect).
+    /// `/proc/sys/kernel/sched_child_runs_first`, absent on kernels without it (the knob had
+    /// no effect once EEVDF took over task placement in 6.6, and the sysctl was then removed).
     pub sched_child_runs_first: Option<u32>,
     /// Why the variant did not run (it then has 0 trials).
     pub skipped: Option<String>,

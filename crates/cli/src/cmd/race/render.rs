@@ -115,7 +115,7 @@ fn print_expectations(out: &mut dyn Write, race: &Race) -> io::Result<()> {
         Some(value) => writeln!(out, "kernel.sched_child_runs_first = {value}"),
         None => writeln!(
             out,
-            "kernel.sched_child_runs_first: absent (removed with CFS in Linux 6.6; nothing asks for either order)"
+            "kernel.sched_child_runs_first: absent (no effect since EEVDF in Linux 6.6, then removed; nothing asks for either order)"
         ),
     }
 }
