@@ -34,7 +34,7 @@ fn u(v: &Value) -> u64 {
 /// and the filename with its NUL.
 fn formula(stack: Option<u64>, argc: u64, program: &str) -> u64 {
     let quarter = stack.map_or(u64::MAX, |s| s / 4);
-    let limit = quarter.min(6 << 20).max(131_072);
+    let limit = quarter.clamp(131_072, 6 << 20);
     limit - 8 * argc - (program.len() as u64 + 1)
 }
 
