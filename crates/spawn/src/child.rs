@@ -99,6 +99,35 @@ impl Child {
         Ok(status)
     }
 
+    /// Waits at most `timeout` for the child to end: `Ok(None)` if it is still running then
+    /// (it is neither killed nor reaped). Uses the pidfd where the kernel has one, else polls.
+    pub fn wait_timeout(&mut self, timeout: std::time::Duration) -> io::Result<Option<WaitStatus>> {
+        drop(self.stdin.take());
+        if self.status.is_some() {
+            return Ok(self.status);
+        }
+        match self.pidfd() {
+            Some(fd) => {
+                if !sys::wait::pidfd_ended_within(fd, timeout)? {
+                    return Ok(None);
+                }
+                self.wait().map(Some)
+            }
+            None => {
+                let deadline = std::time::Instant::now() + timeout;
+                loop {
+                    if let Some(status) = self.try_wait()? {
+                        return Ok(Some(status));
+                    }
+                    if std::time::Instant::now() >= deadline {
+                        return Ok(None);
+                    }
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+            }
+        }
+    }
+
     /// The status if the child has ended, without blocking.
     pub fn try_wait(&mut self) -> io::Result<Option<WaitStatus>> {
         if self.status.is_none() {

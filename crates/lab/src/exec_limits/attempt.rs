@@ -28,6 +28,7 @@ pub(crate) fn command(program: &Path, stack: Option<StackLimit>) -> Command {
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
+        .process_group(0)
         .strategy(Strategy::VforkExec);
     if let Some(stack) = stack {
         command.rlimit(Resource::Stack, stack_rlimit(stack));
@@ -47,12 +48,40 @@ fn stack_rlimit(stack: StackLimit) -> Rlimit {
     Rlimit { soft, hard }
 }
 
-/// Runs the command once.
+/// How long one run of the program may take: it only has to start and exit.
+pub(crate) const RUN_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs the command once; a program still running after [`RUN_LIMIT`] is killed and is an
+/// error (the measurement needs one that exits on its own).
 pub(crate) fn run(command: &mut Command) -> Result<Exec, Error> {
+    run_within(command, RUN_LIMIT)
+}
+
+/// [`run`] with a given time limit. The program runs in a process group of its own, so what
+/// it started dies with it: the group is signalled while its leader is still unreaped, so its
+/// id cannot have been reused.
+fn run_within(command: &mut Command, limit: std::time::Duration) -> Result<Exec, Error> {
     match command.spawn() {
         Ok(mut child) => {
-            let status = child.wait().map_err(|e| spawn_error(command, e))?;
-            Ok(Exec::Ran(status))
+            let fail = |e| spawn_error(command, e);
+            match child.wait_timeout(limit).map_err(fail)? {
+                Some(status) => Ok(Exec::Ran(status)),
+                None => {
+                    let group = rustix::process::Pid::from_raw(child.id().as_raw());
+                    if let Some(group) = group {
+                        let _ = rustix::process::kill_process_group(
+                            group,
+                            rustix::process::Signal::KILL,
+                        );
+                    }
+                    child.kill(forklab_spawn::Signal::KILL).map_err(fail)?;
+                    child.wait().map_err(fail)?;
+                    Err(Error::Hung {
+                        program: command.get_program().to_string_lossy().into_owned(),
+                        secs: limit.as_secs_f64(),
+                    })
+                }
+            }
         }
         Err(e) => match SpawnError::from_io(&e) {
             Some(failure) if failure.step() == Step::Exec => {
@@ -111,4 +140,67 @@ pub(crate) fn resolve(program: &Path) -> Result<std::path::PathBuf, Error> {
             program: program.display().to_string(),
             error: std::io::Error::new(std::io::ErrorKind::NotFound, "no such program in PATH"),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn a_program_that_does_not_exit_is_killed_with_what_it_started() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("grandchild");
+        // The script starts a grandchild that records its pid, then both sleep.
+        let script = dir.path().join("hang");
+        let text = format!(
+            "#!/bin/sh\nsleep 30 & echo $! > {}\nwait\n",
+            marker.display()
+        );
+        // Written by a child process, so no descriptor of ours is open for writing on it
+        // when it is exec'd (ETXTBSY).
+        let status = std::process::Command::new("/bin/sh")
+            .args([
+                "-c",
+                "printf '%s' \"$1\" > \"$2\" && chmod 755 \"$2\"",
+                "sh",
+            ])
+            .arg(&text)
+            .arg(&script)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let mut command = command(&script, None);
+        let started = Instant::now();
+        let err = run_within(&mut command, Duration::from_millis(300)).unwrap_err();
+        assert!(started.elapsed() < Duration::from_secs(10));
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "{} was still running after 0.3 s and was killed: exec-limits needs a program \
+                 that exits at once",
+                script.display()
+            )
+        );
+        let grandchild: i32 = std::fs::read_to_string(&marker)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
+        // The grandchild was in the killed group: gone, or a zombie awaiting init.
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let state = std::fs::read_to_string(format!("/proc/{grandchild}/stat"))
+                .ok()
+                .and_then(|s| s.rsplit(')').next().map(|r| r.trim().chars().next()));
+            if matches!(state, None | Some(Some('Z'))) {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the grandchild survived: {state:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
 }

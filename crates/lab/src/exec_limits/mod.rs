@@ -94,6 +94,16 @@ pub enum Error {
         /// The error.
         error: std::io::Error,
     },
+    /// The program did not exit on its own.
+    #[error(
+        "{program} was still running after {secs} s and was killed: exec-limits needs a program that exits at once"
+    )]
+    Hung {
+        /// The program.
+        program: String,
+        /// The time it was given.
+        secs: f64,
+    },
     /// The stack limit could not be set in the child.
     #[error("cannot set RLIMIT_STACK in the child: {0} (only root may raise the hard limit)")]
     Rlimit(std::io::Error),

@@ -1,5 +1,5 @@
 //! Waiting for and signalling a child: `waitid(2)`, `pidfd_open(2)`, `pidfd_send_signal(2)`,
-//! `kill(2)`.
+//! `kill(2)`, and `poll(2)` on a pidfd to wait with a time limit.
 
 use super::{cvt, cvt_retry};
 use crate::status::WaitStatus;
@@ -62,4 +62,31 @@ pub(crate) fn kill(pid: libc::pid_t, sig: i32) -> io::Result<()> {
     // SAFETY: a plain system call with integer arguments.
     cvt(unsafe { libc::kill(pid, sig) })?;
     Ok(())
+}
+
+/// Waits up to `timeout` for the pidfd to become readable (its process has ended). `Ok(false)`
+/// on timeout. Interrupted polls resume with the time that is left.
+pub(crate) fn pidfd_ended_within(
+    fd: BorrowedFd<'_>,
+    timeout: std::time::Duration,
+) -> io::Result<bool> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let millis =
+            libc::c_int::try_from(left.as_micros().div_ceil(1000)).unwrap_or(libc::c_int::MAX);
+        let mut pfd = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd for the duration of the call.
+        match cvt(unsafe { libc::poll(&mut pfd, 1, millis) }) {
+            Ok(0) if left.is_zero() => return Ok(false),
+            Ok(0) => continue,
+            Ok(_) => return Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
 }

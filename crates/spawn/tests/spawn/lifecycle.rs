@@ -25,6 +25,18 @@ strategies! {
         child.kill(Signal::KILL).unwrap();
     }
 
+    fn wait_with_a_time_limit(strategy: Strategy) {
+        let mut sleeper = Command::new("sleep").arg("30").strategy(strategy).spawn().unwrap();
+        let started = std::time::Instant::now();
+        assert_eq!(sleeper.wait_timeout(Duration::from_millis(100)).unwrap(), None);
+        assert!(started.elapsed() >= Duration::from_millis(100), "it did wait");
+        sleeper.kill(Signal::KILL).unwrap();
+        let status = sleeper.wait_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(status.and_then(|s| s.signal()), Some(Signal::KILL));
+        let mut quick = Command::new("/bin/true").strategy(strategy).spawn().unwrap();
+        assert_eq!(quick.wait_timeout(Duration::from_secs(10)).unwrap(), Some(WaitStatus::Exited(0)));
+    }
+
     fn pidfd_and_strategy(strategy: Strategy) {
         let mut child = Command::new("/bin/true").strategy(strategy).spawn().unwrap();
         if strategy == Strategy::Auto {
