@@ -109,12 +109,11 @@ impl<'c> Prepared<'c> {
                     ),
                 ));
             }
-            if limit.is_some_and(|limit| i64::from(*target) >= limit) {
+            if let Some(limit) = limit.filter(|&limit| i64::from(*target) >= limit) {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
                     format!(
-                        "descriptor number {target} is not below the open-files limit ({})",
-                        limit.unwrap_or_default()
+                        "descriptor number {target} is not below the open-files limit ({limit})"
                     ),
                 ));
             }
