@@ -5,6 +5,8 @@
 mod args;
 mod cmd;
 mod output;
+#[allow(unsafe_code)]
+mod sys;
 
 use clap::Parser;
 use std::process::ExitCode;

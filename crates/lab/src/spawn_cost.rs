@@ -349,7 +349,9 @@ impl Spawner {
         let start = Instant::now();
         let (success, used) = match &mut self.command {
             SpawnCommand::Ours(command) => {
-                let mut child = command.spawn().map_err(fail)?;
+                let mut child = command
+                    .spawn()
+                    .map_err(|e| fail(std::io::Error::new(e.kind(), format!("{e:#}"))))?;
                 let status = child.wait().map_err(fail)?;
                 (status.success(), child.strategy().name())
             }

@@ -2,24 +2,25 @@
 //!
 //! A `Child` never signals a pid that may have been reused: once it has reaped the child it
 //! remembers the status and sends nothing more. Before that the pid is still ours (only our
-//! wait can free it), so signalling it, or opening a pidfd for it, names our child and no
-//! other. A pidfd is opened on first use unless the command asked for one at spawn.
+//! wait can free it), so signalling it names our child and no other.
 //!
 //! The one exception is a process that reaps children behind the `Child`'s back: `SIGCHLD`
 //! set to `SIG_IGN` or `SA_NOCLDWAIT` (the kernel reaps at exit), or a `waitpid(-1)` elsewhere.
-//! There, ask for the pidfd at spawn ([`crate::Command::pidfd`]): it names the child for good,
-//! and signals through it fail with `ESRCH` instead of reaching a stranger.
+//! There, ask for a pidfd at spawn ([`crate::Command::pidfd`]): it names the child for good,
+//! and signals through it fail with `ESRCH` instead of reaching a stranger. As with std,
+//! [`Child::pidfd`] is an error when none was asked for; no pidfd is ever opened late, when
+//! the pid might already name someone else.
 
-use crate::{Pid, Strategy, WaitStatus, sys};
+use crate::{Pid, PidFd, Strategy, WaitStatus, sys};
 use std::io::{self, PipeReader, PipeWriter, Read};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
-use std::sync::OnceLock;
+use std::os::fd::{AsFd, OwnedFd};
+use std::time::{Duration, Instant};
 
 /// A child created by [`crate::Command::spawn`]. Dropping it neither waits nor kills.
 #[derive(Debug)]
 pub struct Child {
     pid: Pid,
-    pidfd: OnceLock<Option<OwnedFd>>,
+    pidfd: Option<PidFd>,
     strategy: Strategy,
     status: Option<WaitStatus>,
     /// Our end of the child's stdin, when it was [`crate::Stdio::Piped`].
@@ -46,23 +47,16 @@ impl Child {
         pid: libc::pid_t,
         pidfd: Option<OwnedFd>,
         strategy: Strategy,
-        stdin: Option<PipeWriter>,
-        stdout: Option<PipeReader>,
-        stderr: Option<PipeReader>,
+        ends: crate::prepare::ParentEnds,
     ) -> Child {
-        let pid = Pid::new(pid).expect("the kernel returned a positive pid");
-        let cell = OnceLock::new();
-        if let Some(fd) = pidfd {
-            let _ = cell.set(Some(fd));
-        }
         Child {
-            pid,
-            pidfd: cell,
+            pid: Pid::new(pid).expect("the kernel returned a positive pid"),
+            pidfd: pidfd.map(PidFd::from),
             strategy,
             status: None,
-            stdin,
-            stdout,
-            stderr,
+            stdin: ends.stdin,
+            stdout: ends.stdout,
+            stderr: ends.stderr,
         }
     }
 
@@ -71,16 +65,21 @@ impl Child {
         self.pid
     }
 
-    /// The child's pidfd (Linux 5.3+), opened now if the command did not ask for one at spawn;
-    /// `None` if the kernel has no pidfds, or if the child was reaped before one was opened.
-    pub fn pidfd(&self) -> Option<BorrowedFd<'_>> {
-        let fd = self.pidfd.get_or_init(|| {
-            if self.status.is_some() {
-                return None;
-            }
-            sys::wait::pidfd_open(self.pid.as_raw()).ok()
-        });
-        fd.as_ref().map(AsFd::as_fd)
+    /// The child's pidfd, created with the child: with [`crate::Command::pidfd`]`(true)`,
+    /// or always by [`Strategy::Clone3`]. An error otherwise (as std's
+    /// `ChildExt::pidfd`): a pidfd opened now could name another process if something else
+    /// has reaped this one.
+    pub fn pidfd(&self) -> io::Result<&PidFd> {
+        self.pidfd.as_ref().ok_or_else(no_pidfd)
+    }
+
+    /// The pidfd, keeping nothing else (the pipes to the child are closed); the child itself
+    /// back if it has none (as std's `ChildExt::into_pidfd`).
+    pub fn into_pidfd(mut self) -> Result<PidFd, Child> {
+        match self.pidfd.take() {
+            Some(pidfd) => Ok(pidfd),
+            None => Err(self),
+        }
     }
 
     /// The strategy that actually created the child (never `Auto`).
@@ -100,31 +99,43 @@ impl Child {
     }
 
     /// Waits at most `timeout` for the child to end: `Ok(None)` if it is still running then
-    /// (it is neither killed nor reaped). Uses the pidfd where the kernel has one, else polls.
-    pub fn wait_timeout(&mut self, timeout: std::time::Duration) -> io::Result<Option<WaitStatus>> {
+    /// (it is neither killed nor reaped). `Duration::MAX` waits for good. Sleeps on a pidfd
+    /// (the child's own, or one opened for the wait while the child is still unreaped).
+    pub fn wait_timeout(&mut self, timeout: Duration) -> io::Result<Option<WaitStatus>> {
         drop(self.stdin.take());
         if self.status.is_some() {
             return Ok(self.status);
         }
-        match self.pidfd() {
-            Some(fd) => {
-                if !sys::wait::pidfd_ended_within(fd, timeout)? {
-                    return Ok(None);
-                }
-                self.wait().map(Some)
-            }
+        let deadline = Instant::now().checked_add(timeout);
+        let opened;
+        let pidfd = match &self.pidfd {
+            Some(pidfd) => Some(pidfd.as_fd()),
             None => {
-                let deadline = std::time::Instant::now() + timeout;
-                loop {
-                    if let Some(status) = self.try_wait()? {
-                        return Ok(Some(status));
-                    }
-                    if std::time::Instant::now() >= deadline {
-                        return Ok(None);
-                    }
-                    std::thread::sleep(std::time::Duration::from_millis(1));
-                }
+                opened = sys::wait::pidfd_open(self.pid.as_raw()).ok();
+                opened.as_ref().map(AsFd::as_fd)
             }
+        };
+        let ended = match pidfd {
+            Some(fd) => sys::wait::pidfd_ended_by(fd, deadline)?,
+            None => return self.poll_until(deadline),
+        };
+        if ended {
+            self.wait().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// Without pidfds (Linux < 5.3): `try_wait` every millisecond until `deadline`.
+    fn poll_until(&mut self, deadline: Option<Instant>) -> io::Result<Option<WaitStatus>> {
+        loop {
+            if let Some(status) = self.try_wait()? {
+                return Ok(Some(status));
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(None);
+            }
+            std::thread::sleep(Duration::from_millis(1));
         }
     }
 
@@ -136,15 +147,16 @@ impl Child {
         Ok(self.status)
     }
 
-    /// Sends `signal`. Does nothing once the child has been reaped (its pid may belong to
-    /// someone else by then); a child that has exited but is not yet reaped is no error.
+    /// Sends `signal` (std's `Child::kill` always sends `SIGKILL`; here you choose). Does
+    /// nothing once the child has been reaped (its pid may belong to someone else by then); a
+    /// child that has exited but is not yet reaped is no error.
     pub fn kill(&mut self, signal: crate::Signal) -> io::Result<()> {
         if self.status.is_some() {
             return Ok(());
         }
-        let sent = match self.pidfd.get() {
-            Some(Some(fd)) => sys::wait::pidfd_send_signal(fd.as_fd(), signal.as_raw()),
-            _ => sys::wait::kill(self.pid.as_raw(), signal.as_raw()),
+        let sent = match &self.pidfd {
+            Some(pidfd) => pidfd.send_signal(signal),
+            None => sys::wait::kill(self.pid.as_raw(), signal.as_raw()),
         };
         match sent {
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
@@ -152,35 +164,37 @@ impl Child {
         }
     }
 
-    /// Reads the captured output streams to their ends and waits.
+    /// Reads the captured output streams to their ends and waits. With both stdout and
+    /// stderr captured, both are read in this thread as they fill (`poll(2)`), so a child
+    /// that fills one pipe while we read the other cannot block.
     pub fn wait_with_output(mut self) -> io::Result<Output> {
         drop(self.stdin.take());
-        let stderr = self.stderr.take().map(|mut pipe| {
-            std::thread::spawn(move || {
-                let mut buf = Vec::new();
-                pipe.read_to_end(&mut buf).map(|_| buf)
-            })
-        });
-        let mut stdout = Vec::new();
-        let read = match &mut self.stdout {
-            Some(pipe) => pipe.read_to_end(&mut stdout).map(drop),
-            None => Ok(()),
+        let read = match (self.stdout.take(), self.stderr.take()) {
+            (Some(out), Some(err)) => sys::pipes::read2(out, err),
+            (Some(mut out), None) => read_one(&mut out).map(|o| (o, Vec::new())),
+            (None, Some(mut err)) => read_one(&mut err).map(|e| (Vec::new(), e)),
+            (None, None) => Ok((Vec::new(), Vec::new())),
         };
-        // Close our end before waiting, so a child still writing gets EPIPE instead of
+        // The pipes are closed by now, so a child still writing gets EPIPE instead of
         // blocking; reap it even when reading failed, so no zombie is left behind.
-        drop(self.stdout.take());
-        let stderr = stderr.map(|reader| {
-            reader
-                .join()
-                .map_err(|_| io::Error::other("stderr reader panicked"))?
-        });
         let status = self.wait()?;
-        read?;
-        let stderr = stderr.transpose()?.unwrap_or_default();
+        let (stdout, stderr) = read?;
         Ok(Output {
             status,
             stdout,
             stderr,
         })
     }
+}
+
+fn read_one(pipe: &mut PipeReader) -> io::Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    pipe.read_to_end(&mut buf)?;
+    Ok(buf)
+}
+
+fn no_pidfd() -> io::Error {
+    io::Error::other(
+        "no pidfd was created for this child: ask for one at spawn with Command::pidfd(true)",
+    )
 }

@@ -3,11 +3,15 @@
 //! Strings are converted to C strings as they are added, so a spawn only has to assemble
 //! pointer arrays. A NUL byte inside an argument cannot be passed to `execve`: it is remembered
 //! and reported by `spawn` as `InvalidInput`, as `std::process::Command` does.
+//!
+//! `Debug` prints the command as a shell line (`cd "/tmp" && FOO="1" "ls" "-l"`), as std's
+//! does; `{:#?}` shows every field.
 
 use crate::env::CommandEnv;
 use crate::rlimit::{Resource, Rlimit};
-use crate::{Child, Output, Stdio, Strategy, WaitStatus};
+use crate::{Child, Output, SpawnError, Stdio, Strategy, WaitStatus};
 use std::ffi::{CStr, CString, OsStr};
+use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
@@ -26,7 +30,6 @@ use std::path::Path;
 /// assert_eq!(out.stdout, b"hello\n");
 /// # Ok::<(), std::io::Error>(())
 /// ```
-#[derive(Debug)]
 pub struct Command {
     pub(crate) program: CString,
     pub(crate) args: Vec<CString>,
@@ -50,6 +53,8 @@ pub struct Command {
     pub(crate) cgroup: Option<std::path::PathBuf>,
     pub(crate) strategy: Strategy,
     pub(crate) pidfd: bool,
+    /// [`Command::pre_exec`] hooks (declared in `sys::pre_exec`, being `unsafe`).
+    pub(crate) hooks: Vec<Hook>,
     /// Why the command cannot be spawned (a string with a NUL byte…); spawning then fails
     /// with `InvalidInput`.
     pub(crate) invalid: Option<&'static str>,
@@ -83,6 +88,7 @@ impl Command {
             cgroup: None,
             strategy: Strategy::Auto,
             pidfd: false,
+            hooks: Vec::new(),
             invalid,
         }
     }
@@ -197,11 +203,14 @@ impl Command {
         stdio
     }
 
-    /// Passes `fd` to the child as descriptor number `target` (not close-on-exec there). The
-    /// command keeps `fd`, close-on-exec, so no other child inherits it by accident. A later
-    /// call for the same `target` replaces the earlier one. A target that is also a standard
-    /// stream set to something other than inherit, or not below the open-files limit, makes
-    /// the spawn fail with `InvalidInput`.
+    /// Passes `fd` to the child as descriptor number `target` (not close-on-exec there).
+    /// Until then the command keeps `fd`, close-on-exec, so no other child inherits it by
+    /// accident; once a child has been spawned the command closes it, as std's
+    /// `CommandExt::fd` does (so the write end of a pipe given to a child is held by the child
+    /// alone, and the reader sees end-of-file when the child is done). A later call for the
+    /// same `target` replaces the earlier one. A target that is also a standard stream set to
+    /// something other than inherit, or not below the open-files limit, makes the spawn fail
+    /// with `InvalidInput`.
     pub fn fd(&mut self, fd: impl Into<OwnedFd>, target: RawFd) -> &mut Command {
         let fd = fd.into();
         if target < 0 {
@@ -214,7 +223,9 @@ impl Command {
         self
     }
 
-    /// Puts the child in process group `pgid`; 0 makes it the leader of a new group.
+    /// Puts the child in process group `pgid`; 0 makes it the leader of a new group. Not
+    /// together with [`Command::new_session`] (a session leader leads its own new group):
+    /// spawning fails with `InvalidInput`.
     pub fn process_group(&mut self, pgid: i32) -> &mut Command {
         self.pgroup = Some(pgid);
         self
@@ -301,11 +312,13 @@ impl Command {
         self.env.is_cleared()
     }
 
-    /// Creates the child's pidfd at spawn time: atomically with `Clone3` and `VforkExec`
-    /// (`CLONE_PIDFD`), with `pidfd_open(2)` right after otherwise. It costs a few
-    /// microseconds, so by default [`Child::pidfd`] opens one on first use instead, which is
-    /// just as safe unless something else in the program reaps your children (`SIGCHLD` set to
-    /// `SIG_IGN`, or `waitpid(-1)` elsewhere).
+    /// Creates a pidfd together with the child ([`Child::pidfd`]), which names it for good
+    /// even if something else reaps it (`SIGCHLD` set to `SIG_IGN`, a `waitpid(-1)`
+    /// elsewhere). Atomic for every strategy that can do it, or the spawn fails with
+    /// `Unsupported` — never a pidfd opened afterwards: `CLONE_PIDFD` with `Clone3`,
+    /// `VforkExec`, `Auto` (Linux 5.2), and with `ForkExec` (which then forks with `clone3`,
+    /// as std does); glibc's `pidfd_spawnp` with `PosixSpawn` (glibc 2.39). It costs a few
+    /// microseconds, so it is off by default (`Clone3` always makes one).
     pub fn pidfd(&mut self, at_spawn: bool) -> &mut Command {
         self.pidfd = at_spawn;
         self
@@ -316,8 +329,9 @@ impl Command {
         self.strategy
     }
 
-    /// Creates the child. Fails with the step that went wrong if the child could not exec.
-    pub fn spawn(&mut self) -> io::Result<Child> {
+    /// Creates the child. Fails with the step that went wrong if the child could not exec;
+    /// `?` turns that into the `io::Error` std would give.
+    pub fn spawn(&mut self) -> Result<Child, SpawnError> {
         crate::spawn::spawn(self, StdioDefaults::SPAWN)
     }
 
@@ -333,12 +347,13 @@ impl Command {
     }
 
     /// Replaces the current process with the program (same pid, no new process), applying
-    /// everything this command sets. Returns only on failure. Then the signal dispositions and
-    /// mask are as they were, but what the exec needed first has happened to this process:
-    /// descriptors moved, directory, session and process group, rlimits, and credentials
-    /// (changed for every thread, as glibc's `setuid(3)` does).
-    pub fn exec(&mut self) -> io::Error {
-        crate::exec::exec(self)
+    /// everything this command sets, hooks included. Returns only on failure. Then the signal
+    /// dispositions and mask are as they were, but what the exec needed first has happened to
+    /// this process: descriptors moved, directory, session and process group, rlimits, and
+    /// credentials (changed for every thread, as glibc's `setuid(3)` does). The error converts
+    /// into the `io::Error` std's `CommandExt::exec` would return.
+    pub fn exec(&mut self) -> SpawnError {
+        crate::spawn::exec(self)
     }
 
     pub(crate) fn program_bytes(&self) -> &[u8] {
@@ -347,6 +362,70 @@ impl Command {
 
     pub(crate) fn arg_ptrs(&self) -> impl Iterator<Item = &CStr> {
         self.args.iter().map(CString::as_c_str)
+    }
+}
+
+/// A [`Command::pre_exec`] hook.
+pub(crate) type Hook = Box<dyn FnMut() -> io::Result<()> + Send + Sync>;
+
+/// A shell line: `cd "dir" && env -u GONE FOO="1" [program] "arg0" "arg1"`.
+impl fmt::Debug for Command {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            return self.debug_fields(f);
+        }
+        if let Some(dir) = &self.cwd {
+            write!(f, "cd {dir:?} && ")?;
+        }
+        if self.env.is_cleared() {
+            f.write_str("env -i ")?;
+        } else if self.env.edits().any(|(_, value)| value.is_none()) {
+            f.write_str("env ")?;
+            for (key, _) in self.env.edits().filter(|(_, value)| value.is_none()) {
+                write!(f, "-u {} ", key.to_string_lossy())?;
+            }
+        }
+        for (key, value) in self.env.edits() {
+            if let Some(value) = value {
+                write!(f, "{}={value:?} ", key.to_string_lossy())?;
+            }
+        }
+        if self.args.first() != Some(&self.program) {
+            write!(f, "[{:?}] ", self.program)?;
+        }
+        let mut args = self.args.iter();
+        if let Some(arg0) = args.next() {
+            write!(f, "{arg0:?}")?;
+        }
+        args.try_for_each(|arg| write!(f, " {arg:?}"))
+    }
+}
+
+impl Command {
+    fn debug_fields(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Command")
+            .field("program", &self.program)
+            .field("args", &self.args)
+            .field("search_path", &self.search_path)
+            .field("env", &self.env)
+            .field("cwd", &self.cwd)
+            .field("stdin", &self.stdin)
+            .field("stdout", &self.stdout)
+            .field("stderr", &self.stderr)
+            .field("fds", &self.fds)
+            .field("pgroup", &self.pgroup)
+            .field("setsid", &self.setsid)
+            .field("reset_signal_mask", &self.reset_signal_mask)
+            .field("reset_signal_dispositions", &self.reset_signal_dispositions)
+            .field("rlimits", &self.rlimits)
+            .field("uid", &self.uid)
+            .field("gid", &self.gid)
+            .field("groups", &self.groups)
+            .field("cgroup", &self.cgroup)
+            .field("strategy", &self.strategy)
+            .field("pidfd", &self.pidfd)
+            .field("pre_exec_hooks", &self.hooks.len())
+            .finish_non_exhaustive()
     }
 }
 

@@ -1,11 +1,16 @@
 //! The environment a child gets: the parent's, edited, or a fresh one.
 //!
-//! An untouched environment costs nothing: the child gets the parent's `environ` array as is.
-//! Only an edited one is copied into new `KEY=VALUE` strings at spawn time.
+//! Every spawn copies it into an [`EnvBlock`] of its own, even when it is the parent's
+//! unchanged: glibc's live `environ` array is rewritten in place and reallocated by `setenv`
+//! and `unsetenv`, so handing it to `execve` while another thread calls `std::env::set_var`
+//! can make the kernel read a moved or shortened array (`EFAULT`). The copy is taken through
+//! `std::env::vars_os()`, which holds std's environment lock, as `std::process::Command` does
+//! when it reads the environment. It costs one `KEY=VALUE` buffer and one pointer array.
 
+use libc::c_char;
 use std::collections::BTreeMap;
-use std::ffi::{CString, OsStr, OsString};
-use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::OsStrExt;
 
 /// Edits to apply to the parent's environment.
 #[derive(Clone, Debug, Default)]
@@ -33,7 +38,7 @@ impl CommandEnv {
         self.vars.clear();
     }
 
-    /// True when the child can simply get the parent's `environ`.
+    /// True when the child gets the parent's environment as it is.
     pub(crate) fn is_unchanged(&self) -> bool {
         !self.clear && self.vars.is_empty()
     }
@@ -51,8 +56,11 @@ impl CommandEnv {
         })
     }
 
-    /// The resulting environment as `KEY=VALUE` strings.
-    pub(crate) fn capture(&self) -> Vec<CString> {
+    /// The resulting environment, copied now.
+    pub(crate) fn capture(&self) -> EnvBlock {
+        if self.is_unchanged() {
+            return EnvBlock::new(std::env::vars_os());
+        }
         let mut result: BTreeMap<OsString, OsString> = BTreeMap::new();
         if !self.clear {
             result.extend(std::env::vars_os());
@@ -63,7 +71,7 @@ impl CommandEnv {
                 None => result.remove(key),
             };
         }
-        result.into_iter().filter_map(|(k, v)| pair(k, v)).collect()
+        EnvBlock::new(result.into_iter())
     }
 
     /// The `PATH` the child's program is searched in: the one set here, else the parent's.
@@ -90,9 +98,41 @@ impl CommandEnv {
     }
 }
 
-fn pair(key: OsString, value: OsString) -> Option<CString> {
-    let mut bytes = key.into_vec();
-    bytes.push(b'=');
-    bytes.extend_from_slice(value.as_bytes());
-    CString::new(bytes).ok()
+/// `KEY=VALUE` strings in one buffer, and the nul-terminated `envp` array pointing into it.
+pub(crate) struct EnvBlock {
+    _bytes: Vec<u8>,
+    pointers: Vec<*const c_char>,
+}
+
+impl EnvBlock {
+    fn new(vars: impl Iterator<Item = (OsString, OsString)>) -> EnvBlock {
+        let mut bytes = Vec::new();
+        let mut offsets = Vec::new();
+        for (key, value) in vars {
+            let (key, value) = (key.as_bytes(), value.as_bytes());
+            if key.contains(&0) || value.contains(&0) {
+                continue; // cannot be passed; `is_invalid` refused the ones we were asked to set
+            }
+            offsets.push(bytes.len());
+            bytes.extend_from_slice(key);
+            bytes.push(b'=');
+            bytes.extend_from_slice(value);
+            bytes.push(0);
+        }
+        let base = bytes.as_ptr();
+        let pointers = offsets
+            .into_iter()
+            .map(|offset| base.wrapping_add(offset).cast::<c_char>())
+            .chain([std::ptr::null()])
+            .collect();
+        EnvBlock {
+            _bytes: bytes,
+            pointers,
+        }
+    }
+
+    /// The `envp` array: valid while this block lives (moving it moves no bytes).
+    pub(crate) fn envp(&self) -> *const *const c_char {
+        self.pointers.as_ptr()
+    }
 }

@@ -15,7 +15,9 @@
 //! `argv` includes `argv[0]`. The `p` variants follow `execvp(3)`: they search the current
 //! `PATH` (or `/bin:/usr/bin` when it is unset), skip directories where the file is missing,
 //! report `EACCES` if some candidate was not executable, and run a file that the kernel
-//! refuses with `ENOEXEC` (no `#!` line) with `/bin/sh`. Every function returns only on failure.
+//! refuses with `ENOEXEC` (no `#!` line) with `/bin/sh`. Every function returns only on
+//! failure, with the `errno` as `raw_os_error()` (use [`crate::Command::exec`] to learn which
+//! step failed).
 //! [`crate::Command::exec`] does the same with everything a `Command` can set.
 
 use crate::Command;
@@ -28,7 +30,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    build(path.as_ref(), argv, false).exec()
+    build(path.as_ref(), argv, false).exec().into()
 }
 
 /// `execve(2)`: run `path` with `argv` and exactly the environment `env`.
@@ -44,6 +46,7 @@ where
         .env_clear()
         .envs(env)
         .exec()
+        .into()
 }
 
 /// `execvp(3)`: find `file` in `PATH` and run it with `argv` in the current environment.
@@ -52,7 +55,7 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<OsStr>,
 {
-    build(file.as_ref(), argv, true).exec()
+    build(file.as_ref(), argv, true).exec().into()
 }
 
 /// `execvpe(3)`: find `file` in `PATH` and run it with `argv` and exactly the environment `env`.
@@ -69,7 +72,7 @@ where
     let mut cmd = build(file.as_ref(), argv, true);
     cmd.env_clear().envs(env);
     cmd.search_path_in = Some(path);
-    cmd.exec()
+    cmd.exec().into()
 }
 
 fn build<I, S>(program: &OsStr, argv: I, search: bool) -> Command
@@ -89,8 +92,4 @@ where
         }
     }
     cmd
-}
-
-pub(crate) fn exec(cmd: &Command) -> io::Error {
-    crate::spawn::exec(cmd)
 }

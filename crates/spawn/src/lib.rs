@@ -26,7 +26,18 @@
 //! names the [`Step`]. Between creation and exec the child allocates nothing, takes no lock
 //! and cannot unwind.
 //!
-//! Also here: the exec family ([`exec`]), a checked [`fork()`], and [`WaitStatus`].
+//! Also here: the exec family ([`exec`]), a checked [`fork()`], [`WaitStatus`], an owned
+//! [`PidFd`], and, for experiments on process creation itself, the primitives in [`raw`].
+//!
+//! Coming from `std::process`: a spawn failure converts into the `io::Error` std would give
+//! (same `raw_os_error()`), [`Command::pre_exec`], [`Command::fd`], [`Child::pidfd`] and
+//! [`Child::into_pidfd`] behave as std's Unix extensions do, and [`WaitStatus`] converts to and
+//! from `std::process::ExitStatus`. What differs is said where it differs.
+//!
+//! Supported targets: Linux on x86-64 and AArch64 (the child's raw `setuid`/`setgroups` take
+//! 32-bit ids and its `rt_sigaction` uses the 64-signal layout with `sa_restorer`; other
+//! targets fail to compile rather than run with the wrong layout). `Clone3` needs x86-64;
+//! elsewhere it reports `Unsupported` and `Auto` uses `VforkExec`.
 //!
 //! All `unsafe` code is in the private `sys` module, one file per system-call family.
 #![deny(missing_docs)]
@@ -38,7 +49,9 @@ mod error;
 pub mod exec;
 mod fork;
 mod pid;
+mod pidfd;
 mod prepare;
+pub mod raw;
 mod rlimit;
 mod signal;
 mod spawn;
@@ -51,13 +64,11 @@ mod sys;
 pub use child::{Child, Output};
 pub use command::Command;
 pub use error::{SpawnError, Step};
-pub use fork::{Fork, exit_now, fork, thread_count, wait_pid};
+pub use fork::{Fork, fork};
 pub use pid::{Identity, Pid};
+pub use pidfd::PidFd;
 pub use rlimit::{Resource, Rlimit};
 pub use signal::Signal;
-pub use status::WaitStatus;
+pub use status::{ExitStatusError, WaitStatus};
 pub use stdio::Stdio;
 pub use strategy::{Strategy, UnknownStrategy};
-pub use sys::clone::{CloneMemory, clone_run};
-pub use sys::fd::is_cloexec;
-pub use sys::fork::fork_unchecked;

@@ -1,11 +1,12 @@
 //! Everything a spawn needs, allocated and opened in the parent before the child exists: the
-//! candidate paths, `argv`, `envp`, the descriptor moves with their pipes and `/dev/null`, the
-//! cgroup file, rlimits. The child only reads it (see `sys::child::ChildPlan`).
+//! candidate paths, `argv`, a copy of the environment, the descriptor moves with their pipes
+//! and `/dev/null`, the cgroup, rlimits. The child only reads it (see `sys::child::ChildPlan`).
 //!
 //! The descriptor moves are made safe to apply in any order: a descriptor that another move
 //! would overwrite is first copied above every target number.
 
-use crate::command::StdioDefaults;
+use crate::command::{Hook, StdioDefaults};
+use crate::env::EnvBlock;
 use crate::sys;
 use crate::sys::child::{ChildPlan, FdMove, Report, SignalPlan};
 use crate::{Command, Stdio};
@@ -30,29 +31,34 @@ pub(crate) struct ParentEnds {
 /// Everything allocated and opened before the child exists.
 pub(crate) struct Prepared<'c> {
     pub cmd: &'c Command,
-    pub candidate_storage: Vec<CString>,
+    /// The strings `candidates` points into.
+    _candidate_storage: Vec<CString>,
     candidates: Vec<*const c_char>,
     pub search: bool,
     pub argv: Vec<*const c_char>,
     sh_argv: Vec<*const c_char>,
-    env_storage: Vec<CString>,
-    envp: Vec<*const c_char>,
+    env: EnvBlock,
     pub moves: Vec<FdMove>,
     /// Descriptors the child installs; closed by us once it has them.
     pub child_ends: Vec<OwnedFd>,
     pub parent_ends: ParentEnds,
-    cgroup_procs: Option<OwnedFd>,
+    cgroup: Option<sys::cgroup::Cgroup>,
     rlimits: Vec<(libc::c_int, libc::rlimit64)>,
     groups: Vec<libc::gid_t>,
+    hooks: &'c mut [Hook],
 }
 
 impl<'c> Prepared<'c> {
-    pub(crate) fn new(cmd: &'c Command, defaults: StdioDefaults) -> io::Result<Prepared<'c>> {
+    pub(crate) fn new(
+        cmd: &'c Command,
+        defaults: StdioDefaults,
+        hooks: &'c mut [Hook],
+    ) -> io::Result<Prepared<'c>> {
         let (candidate_storage, search) = candidates(cmd);
         let mut p = Prepared {
             cmd,
             candidates: candidate_storage.iter().map(|c| c.as_ptr()).collect(),
-            candidate_storage,
+            _candidate_storage: candidate_storage,
             search,
             argv: cmd
                 .arg_ptrs()
@@ -60,18 +66,18 @@ impl<'c> Prepared<'c> {
                 .chain([std::ptr::null()])
                 .collect(),
             sh_argv: Vec::new(),
-            env_storage: Vec::new(),
-            envp: Vec::new(),
+            env: cmd.env.capture(),
             moves: Vec::new(),
             child_ends: Vec::new(),
             parent_ends: ParentEnds::default(),
-            cgroup_procs: None,
+            cgroup: None,
             rlimits: cmd
                 .rlimits
                 .iter()
                 .map(|(r, l)| (r.as_raw(), l.to_raw()))
                 .collect(),
             groups: cmd.groups.clone().unwrap_or_default(),
+            hooks,
         };
         if !search {
             p.candidates.push(cmd.program.as_ptr());
@@ -85,15 +91,6 @@ impl<'c> Prepared<'c> {
                 .chain([std::ptr::null()])
                 .collect();
             debug_assert!(p.sh_argv.len() >= 3 && p.sh_argv.last() == Some(&std::ptr::null()));
-        }
-        if !cmd.env.is_unchanged() {
-            p.env_storage = cmd.env.capture();
-            p.envp = p
-                .env_storage
-                .iter()
-                .map(|c| c.as_ptr())
-                .chain([std::ptr::null()])
-                .collect();
         }
         p.stdio(0, cmd.stdin.as_ref(), defaults.stdin_null)?;
         p.stdio(1, cmd.stdout.as_ref(), defaults.capture)?;
@@ -124,10 +121,7 @@ impl<'c> Prepared<'c> {
         }
         p.separate_moves()?;
         if let Some(dir) = &cmd.cgroup {
-            let file = OpenOptions::new()
-                .write(true)
-                .open(dir.join("cgroup.procs"))?;
-            p.cgroup_procs = Some(file.into());
+            p.cgroup = Some(sys::cgroup::Cgroup::open(dir)?);
         }
         Ok(p)
     }
@@ -223,17 +217,37 @@ impl<'c> Prepared<'c> {
     }
 
     pub(crate) fn envp(&self) -> *const *const c_char {
-        if self.envp.is_empty() {
-            sys::exec::environ_ptr()
-        } else {
-            self.envp.as_ptr()
-        }
+        self.env.envp()
     }
 
-    pub(crate) fn plan(&mut self, report: Report, signals: SignalPlan) -> ChildPlan<'_> {
+    /// Whether the command has `pre_exec` hooks.
+    pub(crate) fn has_hooks(&self) -> bool {
+        !self.hooks.is_empty()
+    }
+
+    /// The cgroup v2 directory `clone3(CLONE_INTO_CGROUP)` can place the child in.
+    pub(crate) fn cgroup_v2_dir(&self) -> Option<RawFd> {
+        self.cgroup
+            .as_ref()
+            .filter(|cgroup| cgroup.is_v2())
+            .map(|cgroup| cgroup.dir())
+    }
+
+    /// The plan for the child. `placed`: the kernel puts the child in its cgroup at birth
+    /// (`CLONE_INTO_CGROUP`), so the child does not write `cgroup.procs` itself.
+    pub(crate) fn plan(
+        &mut self,
+        report: Report,
+        signals: SignalPlan,
+        placed: bool,
+    ) -> ChildPlan<'_> {
         let cmd = self.cmd;
+        let cgroup_procs = match &self.cgroup {
+            Some(cgroup) if !placed => cgroup.procs(),
+            _ => -1,
+        };
         ChildPlan {
-            envp: self.envp(),
+            envp: self.env.envp(),
             candidates: &self.candidates,
             search: self.search,
             sh_argv: if self.sh_argv.is_empty() {
@@ -244,7 +258,7 @@ impl<'c> Prepared<'c> {
             argv: self.argv.as_ptr(),
             cwd: cmd.cwd.as_deref().map_or(std::ptr::null(), CStr::as_ptr),
             fds: &self.moves,
-            cgroup_procs: self.cgroup_procs.as_ref().map_or(-1, AsRawFd::as_raw_fd),
+            cgroup_procs,
             setsid: cmd.setsid,
             pgroup: cmd.pgroup,
             rlimits: &self.rlimits,
@@ -252,6 +266,8 @@ impl<'c> Prepared<'c> {
             gid: cmd.gid,
             uid: cmd.uid,
             signals,
+            hooks: self.hooks.as_mut_ptr(),
+            hooks_len: self.hooks.len(),
             report,
         }
     }

@@ -1,17 +1,23 @@
-//! Spawning: everything the child needs is allocated and opened in the parent first
-//! ([`Prepared`]), then one strategy creates the child, then the child's failure report, if
-//! any, becomes an error naming the failed step.
+//! Spawning: the command is checked, everything the child needs is allocated and opened in
+//! the parent ([`Prepared`]), one strategy creates the child, and the child's failure report,
+//! if any, becomes a [`SpawnError`] naming the failed step.
+//!
+//! Which requests a strategy cannot honour is decided here, before any process exists:
+//! `posix_spawn` runs no code of ours in the child, and a `pre_exec` hook runs only in a
+//! forked copy (in a vfork-style child it would run on this process's memory, where even a
+//! panic message would corrupt this thread's state).
 
-use crate::command::StdioDefaults;
+use crate::command::{Hook, StdioDefaults};
 use crate::error::{SpawnError, Step};
 use crate::prepare::Prepared;
 use crate::sys;
 use crate::sys::child::{Dispositions, Failure, Report, SignalPlan};
+use crate::sys::clone3::Clone3Extras;
 use crate::{Child, Command, Strategy};
 use std::ffi::CStr;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 /// Whether `clone3` with our flags works here: unknown, yes, no.
 static CLONE3: AtomicU8 = AtomicU8::new(CLONE3_UNKNOWN);
@@ -19,83 +25,129 @@ const CLONE3_UNKNOWN: u8 = 0;
 const CLONE3_WORKS: u8 = 1;
 const CLONE3_MISSING: u8 = 2;
 
-pub(crate) fn spawn(cmd: &Command, defaults: StdioDefaults) -> io::Result<Child> {
-    validate(cmd)?;
-    let mut prepared = Prepared::new(cmd, defaults).map_err(|e| error(cmd, Step::Prepare, e))?;
-    let (pid, pidfd, used) = match cmd.strategy {
-        Strategy::ForkExec => (fork_exec(&mut prepared)?, None, Strategy::ForkExec),
-        Strategy::PosixSpawn => (posix_spawn(&mut prepared)?, None, Strategy::PosixSpawn),
-        Strategy::VforkExec => {
-            let (pid, pidfd) = vm_spawn(&mut prepared, Strategy::VforkExec, cmd.pidfd)?;
-            (pid, pidfd, Strategy::VforkExec)
-        }
-        Strategy::Clone3 => {
-            let (pid, pidfd) = vm_spawn(&mut prepared, Strategy::Clone3, true)?;
-            (pid, pidfd, Strategy::Clone3)
-        }
-        Strategy::Auto => auto(&mut prepared)?,
-    };
-    // Our unreaped child's pid cannot be reused, so opening a pidfd afterwards is race-free.
-    let pidfd = if cmd.pidfd {
-        pidfd.or_else(|| sys::wait::pidfd_open(pid).ok())
-    } else {
-        pidfd
-    };
-    let ends = prepared.parent_ends;
-    Ok(Child::new(
-        pid,
-        pidfd,
-        used,
-        ends.stdin,
-        ends.stdout,
-        ends.stderr,
-    ))
+/// Cleared once the kernel turned `CLONE_INTO_CGROUP` down as unknown (before Linux 5.7).
+static INTO_CGROUP: AtomicBool = AtomicBool::new(true);
+
+/// A child the strategy created, and what came with it.
+struct Spawned {
+    pid: libc::pid_t,
+    pidfd: Option<OwnedFd>,
+    used: Strategy,
 }
 
-fn validate(cmd: &Command) -> io::Result<()> {
-    let why = match cmd.invalid {
-        Some(why) => why,
-        None if cmd.env.is_invalid() => {
-            "an environment variable with a NUL byte or `=` in its name"
-        }
-        None if cmd.strategy == Strategy::PosixSpawn => match posix_spawn_cannot(cmd) {
-            Some(what) => {
-                let msg = format!("posix_spawn cannot {what}; use another strategy");
-                return Err(error(
-                    cmd,
-                    Step::PosixSpawn,
-                    io::Error::new(io::ErrorKind::Unsupported, msg),
-                ));
-            }
-            None => return Ok(()),
-        },
-        None => return Ok(()),
+pub(crate) fn spawn(cmd: &mut Command, defaults: StdioDefaults) -> Result<Child, SpawnError> {
+    validate(cmd)?;
+    let mut hooks = std::mem::take(&mut cmd.hooks);
+    let result = create(cmd, defaults, &mut hooks, &CLONE3);
+    cmd.hooks = hooks;
+    let child = result?;
+    // The descriptors handed over with `fd()` belong to the child now; closing ours lets a
+    // reader see end-of-file when the child is done (std's `CommandExt::fd` does the same).
+    cmd.fds.clear();
+    Ok(child)
+}
+
+fn create(
+    cmd: &Command,
+    defaults: StdioDefaults,
+    hooks: &mut [Hook],
+    clone3: &AtomicU8,
+) -> Result<Child, SpawnError> {
+    let mut p = Prepared::new(cmd, defaults, hooks).map_err(|e| error(cmd, Step::Prepare, e))?;
+    let spawned = match cmd.strategy {
+        Strategy::ForkExec => fork_exec(&mut p)?,
+        Strategy::PosixSpawn => posix_spawn(&p)?,
+        Strategy::VforkExec => vm_spawn(&mut p, Strategy::VforkExec, cmd.pidfd)?,
+        Strategy::Clone3 => vm_spawn(&mut p, Strategy::Clone3, true)?,
+        Strategy::Auto => auto(&mut p, clone3)?,
     };
-    let msg = format!("invalid command: {why}");
-    Err(error(
-        cmd,
-        Step::Prepare,
-        io::Error::new(io::ErrorKind::InvalidInput, msg),
-    ))
+    if cmd.pidfd && spawned.pidfd.is_none() {
+        // A kernel before 5.2 ignores CLONE_PIDFD. The child is ours and unreaped, so its
+        // pid still names it: end it rather than return a promise we cannot keep.
+        let _ = sys::wait::kill(spawned.pid, libc::SIGKILL);
+        reap(spawned.pid);
+        let why = "this kernel made no pidfd with the child (CLONE_PIDFD needs Linux 5.2)";
+        return Err(unsupported(cmd, Step::Create, why.to_string()));
+    }
+    let ends = std::mem::take(&mut p.parent_ends);
+    Ok(Child::new(spawned.pid, spawned.pidfd, spawned.used, ends))
+}
+
+/// Refuses, before anything is created, a command that cannot be spawned as built or that
+/// its strategy cannot honour.
+fn validate(cmd: &Command) -> Result<(), SpawnError> {
+    if let Some(error) = invalid(cmd) {
+        return Err(error);
+    }
+    let why = match cmd.strategy {
+        Strategy::PosixSpawn => posix_spawn_cannot(cmd)
+            .map(|what| format!("posix_spawn cannot {what}; use another strategy")),
+        Strategy::VforkExec | Strategy::Clone3 if !cmd.hooks.is_empty() => Some(format!(
+            "{} cannot run a pre_exec hook: it would run on this process's memory, which a \
+             vfork-style child shares; use fork-exec or auto",
+            cmd.strategy
+        )),
+        _ => None,
+    };
+    let step = match cmd.strategy {
+        Strategy::PosixSpawn => Step::PosixSpawn,
+        _ => Step::PreExec,
+    };
+    why.map_or(Ok(()), |why| Err(unsupported(cmd, step, why)))
+}
+
+/// A command no strategy can run: a NUL byte, a bad environment key, contradictory settings.
+fn invalid(cmd: &Command) -> Option<SpawnError> {
+    let why = cmd.invalid.or_else(|| {
+        if cmd.env.is_invalid() {
+            Some("an environment variable with a NUL byte or `=` in its name")
+        } else if cmd.setsid && cmd.pgroup.is_some() {
+            Some(
+                "process_group together with new_session (the leader of a new session leads a \
+                 new process group of its own)",
+            )
+        } else {
+            None
+        }
+    })?;
+    let source = io::Error::new(
+        io::ErrorKind::InvalidInput,
+        format!("invalid command: {why}"),
+    );
+    Some(error(cmd, Step::Prepare, source))
 }
 
 fn posix_spawn_cannot(cmd: &Command) -> Option<&'static str> {
+    let searched = cmd.search_path && !cmd.program_bytes().contains(&b'/');
     if !cmd.rlimits.is_empty() {
         Some("set resource limits")
     } else if cmd.uid.is_some() || cmd.gid.is_some() || cmd.groups.is_some() {
         Some("change user or group IDs")
     } else if cmd.cgroup.is_some() {
         Some("place the child in a cgroup")
+    } else if !cmd.hooks.is_empty() {
+        Some("run a pre_exec hook")
+    } else if searched && cmd.env.path_overridden() {
+        Some(
+            "search a PATH of the command's own (glibc's posix_spawnp searches this process's \
+             PATH); give the program as a path",
+        )
+    } else if cmd.pidfd && !sys::posix_spawn::has_pidfd_spawn() {
+        Some("return a pidfd made with the child with this glibc (pidfd_spawnp needs glibc 2.39)")
     } else {
         None
     }
 }
 
-fn error(cmd: &Command, step: Step, source: io::Error) -> io::Error {
-    SpawnError::new(step, cmd.program_bytes(), source).into_io()
+fn error(cmd: &Command, step: Step, source: io::Error) -> SpawnError {
+    SpawnError::new(step, cmd.program_bytes(), source)
 }
 
-fn failure_error(cmd: &Command, failure: Failure) -> io::Error {
+fn unsupported(cmd: &Command, step: Step, why: String) -> SpawnError {
+    error(cmd, step, io::Error::new(io::ErrorKind::Unsupported, why))
+}
+
+fn failure_error(cmd: &Command, failure: Failure) -> SpawnError {
     let step = Step::from_u32(failure.step).unwrap_or(Step::Exec);
     error(cmd, step, io::Error::from_raw_os_error(failure.errno))
 }
@@ -105,32 +157,64 @@ fn reap(pid: libc::pid_t) {
     let _ = sys::wait::wait(pid, false);
 }
 
-fn auto(p: &mut Prepared<'_>) -> io::Result<(libc::pid_t, Option<OwnedFd>, Strategy)> {
-    if CLONE3.load(Ordering::Relaxed) != CLONE3_MISSING {
-        match vm_spawn(p, Strategy::Clone3, p.cmd.pidfd) {
-            Ok((pid, pidfd)) => {
-                CLONE3.store(CLONE3_WORKS, Ordering::Relaxed);
-                return Ok((pid, pidfd, Strategy::Clone3));
+/// `clone3` as `Clone3` does it (without a pidfd unless asked), else `VforkExec`; `ForkExec`
+/// when there are hooks, which must run in a copy of this process (as std runs them).
+fn auto(p: &mut Prepared<'_>, clone3: &AtomicU8) -> Result<Spawned, SpawnError> {
+    if p.has_hooks() {
+        return fork_exec(p);
+    }
+    let want_pidfd = p.cmd.pidfd;
+    if clone3.load(Ordering::Relaxed) != CLONE3_MISSING {
+        match vm_spawn(p, Strategy::Clone3, want_pidfd) {
+            Ok(spawned) => {
+                clone3.store(CLONE3_WORKS, Ordering::Relaxed);
+                return Ok(spawned);
             }
-            Err(e) if clone3_missing(&e) => CLONE3.store(CLONE3_MISSING, Ordering::Relaxed),
+            Err(e) if clone3_missing(&e) => clone3.store(CLONE3_MISSING, Ordering::Relaxed),
             Err(e) => return Err(e),
         }
     }
-    let (pid, pidfd) = vm_spawn(p, Strategy::VforkExec, p.cmd.pidfd)?;
-    Ok((pid, pidfd, Strategy::VforkExec))
+    vm_spawn(p, Strategy::VforkExec, want_pidfd)
 }
 
 /// `clone3` itself (not the child) failed because the kernel, a seccomp filter or the
 /// architecture lacks it or one of its flags.
-fn clone3_missing(e: &io::Error) -> bool {
-    let Some(spawn) = SpawnError::from_io(e) else {
-        return false;
-    };
-    spawn.step() == Step::Create
+fn clone3_missing(e: &SpawnError) -> bool {
+    let no_trampoline = e.raw_os_error().is_none() && e.kind() == io::ErrorKind::Unsupported;
+    e.step() == Step::Create
         && (matches!(
-            spawn.raw_os_error(),
+            e.raw_os_error(),
             Some(libc::ENOSYS | libc::EINVAL | libc::EPERM)
-        ) || e.kind() == io::ErrorKind::Unsupported)
+        ) || no_trampoline)
+}
+
+/// Runs a `clone3` attempt with `CLONE_INTO_CGROUP` when the command's cgroup is on the v2
+/// hierarchy; without it (the child then writes `cgroup.procs` itself) when there is no such
+/// cgroup, or when the kernel turns the flag down as unknown or not permitted. A refusal of
+/// the placement itself (`EBUSY`, `EACCES`, `EOPNOTSUPP`…) is a cgroup failure.
+fn placed<'c, T>(
+    p: &mut Prepared<'c>,
+    mut attempt: impl FnMut(&mut Prepared<'c>, Option<RawFd>) -> Result<T, SpawnError>,
+) -> Result<T, SpawnError> {
+    let dir = p
+        .cgroup_v2_dir()
+        .filter(|_| INTO_CGROUP.load(Ordering::Relaxed));
+    let Some(dir) = dir else {
+        return attempt(p, None);
+    };
+    match attempt(p, Some(dir)) {
+        Err(e) if e.step() == Step::Create && e.raw_os_error().is_some() => {
+            match e.raw_os_error() {
+                Some(libc::EINVAL | libc::E2BIG) => {
+                    INTO_CGROUP.store(false, Ordering::Relaxed);
+                    attempt(p, None)
+                }
+                Some(libc::EPERM | libc::ENOSYS) => attempt(p, None),
+                _ => Err(e.at_step(Step::Cgroup)),
+            }
+        }
+        other => other,
+    }
 }
 
 /// `VforkExec` and `Clone3`: the child shares our memory until it execs and writes its failure
@@ -141,7 +225,7 @@ fn vm_spawn(
     p: &mut Prepared<'_>,
     strategy: Strategy,
     want_pidfd: bool,
-) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
+) -> Result<Spawned, SpawnError> {
     let cmd = p.cmd;
     let legacy = strategy == Strategy::VforkExec;
     let blocked = if legacy {
@@ -165,31 +249,45 @@ fn vm_spawn(
         sigpipe_default: true,
         mask,
     };
-    let report = sys::child::SharedReport::new();
-    let plan = p.plan(Report::Shared(report.as_ptr()), signals);
-    let created = sys::stack::with_stack(|stack| match strategy {
-        Strategy::Clone3 => sys::clone3::clone3_vfork(&plan, stack, want_pidfd),
-        _ => sys::clone::clone_vfork(&plan, stack, want_pidfd),
-    });
+    let shared = sys::child::SharedReport::new();
+    let report = Report::Shared(shared.as_ptr());
+    let created = if legacy {
+        let plan = p.plan(report, signals, false);
+        sys::stack::with_stack(|stack| sys::clone::clone_vfork(&plan, stack, want_pidfd))
+            .map_err(|e| error(cmd, Step::Create, e))
+    } else {
+        placed(p, |p, cgroup| {
+            let plan = p.plan(report, signals, cgroup.is_some());
+            let extras = Clone3Extras {
+                pidfd: want_pidfd,
+                cgroup,
+            };
+            sys::stack::with_stack(|stack| sys::clone3::clone3_vfork(&plan, stack, extras))
+                .map_err(|e| error(cmd, Step::Create, e))
+        })
+    };
     drop(blocked);
-    let (pid, pidfd) = created.map_err(|e| error(cmd, Step::Create, e))?;
-    match report.get() {
+    let (pid, pidfd) = created?;
+    match shared.get() {
         Some(failure) => {
             reap(pid);
             Err(failure_error(cmd, failure))
         }
-        None => Ok((pid, pidfd)),
+        None => Ok(Spawned {
+            pid,
+            pidfd,
+            used: strategy,
+        }),
     }
 }
 
 /// `ForkExec`: the child reports a failure through a close-on-exec pipe; end-of-file on our
 /// side means its exec succeeded.
-fn fork_exec(p: &mut Prepared<'_>) -> io::Result<libc::pid_t> {
+fn fork_exec(p: &mut Prepared<'_>) -> Result<Spawned, SpawnError> {
     let cmd = p.cmd;
-    let (reader, writer) = io::pipe().map_err(|e| error(cmd, Step::Prepare, e))?;
-    let writer = p
-        .away_from_targets(writer.into())
-        .map_err(|e| error(cmd, Step::Prepare, e))?;
+    let prepare = |e| error(cmd, Step::Prepare, e);
+    let (reader, writer) = io::pipe().map_err(prepare)?;
+    let writer = p.away_from_targets(writer.into()).map_err(prepare)?;
     let signals = SignalPlan {
         dispositions: if cmd.reset_signal_dispositions {
             Dispositions::All
@@ -199,12 +297,23 @@ fn fork_exec(p: &mut Prepared<'_>) -> io::Result<libc::pid_t> {
         sigpipe_default: true,
         mask: cmd.reset_signal_mask.then(sys::signal::empty_set),
     };
-    let plan = p.plan(Report::Pipe(writer.as_raw_fd()), signals);
-    let pid = sys::fork::fork_exec(&plan).map_err(|e| error(cmd, Step::Create, e))?;
+    let report = Report::Pipe(writer.as_raw_fd());
+    let created = if cmd.pidfd || p.cgroup_v2_dir().is_some() {
+        fork_with_clone3(p, report, signals)
+    } else {
+        let plan = p.plan(report, signals, false);
+        let pid = sys::fork::fork_exec(&plan).map_err(|e| error(cmd, Step::Create, e));
+        pid.map(|pid| (pid, None))
+    };
     drop(writer);
     p.child_ends.clear();
+    let (pid, pidfd) = created?;
     match sys::fd::read_failure(reader.as_fd()) {
-        Ok(None) => Ok(pid),
+        Ok(None) => Ok(Spawned {
+            pid,
+            pidfd,
+            used: Strategy::ForkExec,
+        }),
         Ok(Some(failure)) => {
             reap(pid);
             Err(failure_error(cmd, failure))
@@ -217,61 +326,81 @@ fn fork_exec(p: &mut Prepared<'_>) -> io::Result<libc::pid_t> {
     }
 }
 
-fn posix_spawn(p: &mut Prepared<'_>) -> io::Result<libc::pid_t> {
+/// A fork through `clone3`, for a pidfd made with the child or a place in a v2 cgroup from
+/// birth. Without `clone3` (Linux < 5.3, a seccomp filter) a plain fork serves the cgroup
+/// (the child writes `cgroup.procs`), but a pidfd cannot be had: `Unsupported`.
+fn fork_with_clone3(
+    p: &mut Prepared<'_>,
+    report: Report,
+    signals: SignalPlan,
+) -> Result<(libc::pid_t, Option<OwnedFd>), SpawnError> {
+    let cmd = p.cmd;
+    let created = placed(p, |p, cgroup| {
+        let plan = p.plan(report, signals, cgroup.is_some());
+        let extras = Clone3Extras {
+            pidfd: cmd.pidfd,
+            cgroup,
+        };
+        sys::clone3::clone3_fork(&plan, extras).map_err(|e| error(cmd, Step::Create, e))
+    });
+    match created {
+        Err(e) if clone3_missing(&e) && !cmd.pidfd => {
+            let plan = p.plan(report, signals, false);
+            let pid = sys::fork::fork_exec(&plan).map_err(|e| error(cmd, Step::Create, e))?;
+            Ok((pid, None))
+        }
+        Err(e) if clone3_missing(&e) => {
+            let why = "fork-exec makes a pidfd with the child through clone3, which this \
+                       kernel does not offer (Linux 5.3)";
+            Err(unsupported(cmd, Step::Create, why.to_string()))
+        }
+        other => other,
+    }
+}
+
+fn posix_spawn(p: &Prepared<'_>) -> Result<Spawned, SpawnError> {
     let cmd = p.cmd;
     let sigdefault = if cmd.reset_signal_dispositions {
         sys::signal::full_set()
     } else {
         sys::signal::set_of(libc::SIGPIPE)
     };
-    let spawn = |path: &CStr, search: bool| {
-        sys::posix_spawn::spawn(&sys::posix_spawn::SpawnRequest {
-            path: path.as_ptr(),
-            search,
-            argv: p.argv.as_ptr(),
-            envp: p.envp(),
-            fds: &p.moves,
-            cwd: cmd.cwd.as_deref().map_or(std::ptr::null(), CStr::as_ptr),
-            setsid: cmd.setsid,
-            pgroup: cmd.pgroup,
-            sigdefault,
-            mask: cmd.reset_signal_mask.then(sys::signal::empty_set),
-        })
+    // A bare name is searched by glibc's posix_spawnp in this process's PATH; a command with
+    // a PATH of its own was refused in `validate`.
+    let request = sys::posix_spawn::SpawnRequest {
+        path: cmd.program.as_ptr(),
+        search: p.search,
+        argv: p.argv.as_ptr(),
+        envp: p.envp(),
+        fds: &p.moves,
+        cwd: cmd.cwd.as_deref().map_or(std::ptr::null(), CStr::as_ptr),
+        setsid: cmd.setsid,
+        pgroup: cmd.pgroup,
+        sigdefault,
+        mask: cmd.reset_signal_mask.then(sys::signal::empty_set),
     };
-    // glibc's posix_spawnp searches the caller's PATH; only a PATH of the command's own needs
-    // our candidates, tried in turn as execvp(3) does (in the child, so relative entries
-    // follow the new working directory, and the kernel decides what may be executed).
-    if !p.search || !cmd.env.path_overridden() {
-        return spawn(&cmd.program, p.search).map_err(|e| error(cmd, Step::PosixSpawn, e));
-    }
-    let mut denied = false;
-    let mut last = libc::ENOENT;
-    for candidate in &p.candidate_storage {
-        let e = match spawn(candidate, false) {
-            Ok(pid) => return Ok(pid),
-            Err(e) => e,
-        };
-        match e.raw_os_error().unwrap_or(0) {
-            libc::EACCES => denied = true,
-            libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ENODEV | libc::ETIMEDOUT => {}
-            _ => return Err(error(cmd, Step::PosixSpawn, e)),
-        }
-        last = e.raw_os_error().unwrap_or(libc::ENOENT);
-    }
-    let errno = if denied { libc::EACCES } else { last };
-    Err(error(
-        cmd,
-        Step::PosixSpawn,
-        io::Error::from_raw_os_error(errno),
-    ))
+    let (pid, pidfd) = sys::posix_spawn::spawn(&request, cmd.pidfd)
+        .map_err(|e| error(cmd, Step::PosixSpawn, e))?;
+    Ok(Spawned {
+        pid,
+        pidfd,
+        used: Strategy::PosixSpawn,
+    })
 }
 
-/// Applies `cmd` to the current process and execs; returns only the error.
-pub(crate) fn exec(cmd: &Command) -> io::Error {
-    if let Err(e) = validate(cmd) {
-        return e;
+/// Applies `cmd` to the current process, runs its hooks and execs; returns only the error.
+pub(crate) fn exec(cmd: &mut Command) -> SpawnError {
+    if let Some(error) = invalid(cmd) {
+        return error;
     }
-    let mut p = match Prepared::new(cmd, StdioDefaults::SPAWN) {
+    let mut hooks = std::mem::take(&mut cmd.hooks);
+    let error = exec_with(cmd, &mut hooks);
+    cmd.hooks = hooks;
+    error
+}
+
+fn exec_with(cmd: &Command, hooks: &mut [Hook]) -> SpawnError {
+    let mut p = match Prepared::new(cmd, StdioDefaults::SPAWN, hooks) {
         Ok(p) => p,
         Err(e) => return error(cmd, Step::Prepare, e),
     };
@@ -286,7 +415,7 @@ pub(crate) fn exec(cmd: &Command) -> io::Error {
         sigpipe_default: true,
         mask: cmd.reset_signal_mask.then(sys::signal::empty_set),
     };
-    let plan = p.plan(Report::Caller, signals);
+    let plan = p.plan(Report::Caller, signals, false);
     let failure = sys::exec::exec_in_place(&plan);
     failure_error(cmd, failure)
 }
@@ -297,10 +426,20 @@ mod tests {
 
     #[test]
     fn auto_falls_back_when_clone3_is_missing() {
-        let before = CLONE3.swap(CLONE3_MISSING, Ordering::Relaxed);
-        let mut child = Command::new("/bin/true").spawn().unwrap();
-        CLONE3.store(before, Ordering::Relaxed);
+        // A cache of our own: the process-wide one stays as other tests found it.
+        let missing = AtomicU8::new(CLONE3_MISSING);
+        let cmd = Command::new("/bin/true");
+        let mut child = create(&cmd, StdioDefaults::SPAWN, &mut [], &missing).unwrap();
         assert_eq!(child.strategy(), Strategy::VforkExec);
+        assert!(child.wait().unwrap().success());
+        let unknown = AtomicU8::new(CLONE3_UNKNOWN);
+        let mut child = create(&cmd, StdioDefaults::SPAWN, &mut [], &unknown).unwrap();
+        assert_eq!(
+            child.strategy(),
+            Strategy::Clone3,
+            "clone3 works on this kernel"
+        );
+        assert_eq!(unknown.load(Ordering::Relaxed), CLONE3_WORKS);
         assert!(child.wait().unwrap().success());
     }
 

@@ -5,6 +5,7 @@ use std::os::fd::OwnedFd;
 
 /// The source or destination of one of the child's standard streams.
 #[derive(Debug)]
+#[non_exhaustive]
 pub enum Stdio {
     /// The parent's own descriptor (the default for `spawn`).
     Inherit,

@@ -64,7 +64,7 @@ fn finish(result: anyhow::Result<Outcome>) -> ExitCode {
 
 /// `forklab __probe`: report, then exit.
 pub(crate) fn run(args: ProbeArgs) -> anyhow::Result<Outcome> {
-    let mut out = probe::report_channel(args.report_fd)?;
+    let mut out = crate::sys::report_channel(args.report_fd)?;
     let seen = match (&args.plan, args.ids_only) {
         (_, true) => probe::credentials(),
         (Some(plan), false) => probe::observe(&probe::parse_plan(plan)?),
@@ -82,7 +82,7 @@ fn argv_probe() -> ExitCode {
         .and_then(|v| v.parse().ok())
         .unwrap_or(-1);
     finish((|| {
-        let mut out = probe::report_channel(fd)?;
+        let mut out = crate::sys::report_channel(fd)?;
         writeln!(
             out,
             "{}",

@@ -3,7 +3,7 @@
 //! from "execve refused with this errno". Everything else is an error.
 
 use super::{Error, StackLimit};
-use forklab_spawn::{Command, Resource, Rlimit, SpawnError, Stdio, Step, Strategy, WaitStatus};
+use forklab_spawn::{Command, Resource, Rlimit, Stdio, Step, Strategy, WaitStatus};
 use std::path::Path;
 
 /// What one `execve` did.
@@ -83,16 +83,12 @@ fn run_within(command: &mut Command, limit: std::time::Duration) -> Result<Exec,
                 }
             }
         }
-        Err(e) => match SpawnError::from_io(&e) {
-            Some(failure) if failure.step() == Step::Exec => {
-                Ok(Exec::Refused(failure.raw_os_error().unwrap_or(0)))
-            }
-            Some(failure) if failure.step() == Step::Rlimit => {
-                let errno = failure.raw_os_error().unwrap_or(0);
-                Err(Error::Rlimit(std::io::Error::from_raw_os_error(errno)))
-            }
-            _ => Err(spawn_error(command, e)),
-        },
+        Err(e) if e.step() == Step::Exec => Ok(Exec::Refused(e.raw_os_error().unwrap_or(0))),
+        Err(e) if e.step() == Step::Rlimit => {
+            let errno = e.raw_os_error().unwrap_or(0);
+            Err(Error::Rlimit(std::io::Error::from_raw_os_error(errno)))
+        }
+        Err(e) => Err(spawn_error(command, std::io::Error::new(e.kind(), e))),
     }
 }
 

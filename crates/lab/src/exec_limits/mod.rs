@@ -66,10 +66,9 @@ pub struct Progress {
 
 /// "cannot run PROGRAM: why", unless the library's error already says which program.
 fn spawn_message(program: &str, error: &std::io::Error) -> String {
-    if forklab_spawn::SpawnError::from_io(error).is_some() {
-        error.to_string()
-    } else {
-        format!("cannot run {program}: {error}")
+    match forklab_spawn::SpawnError::from_io(error) {
+        Some(spawn) => format!("{spawn:#}"),
+        None => format!("cannot run {program}: {error}"),
     }
 }
 

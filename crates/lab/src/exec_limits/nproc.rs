@@ -91,7 +91,7 @@ fn with_holder<T>(f: impl FnOnce() -> T) -> Result<T, String> {
             }
             drop(announcer);
             let _ = release.read(&mut [0u8; 1]);
-            forklab_spawn::exit_now(0)
+            forklab_spawn::raw::exit_now(0)
         }
         Fork::Parent(pid) => pid,
     };
@@ -99,6 +99,6 @@ fn with_holder<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     let became_user = ready.read(&mut [0u8; 1]).map_err(text)? == 1;
     let result = became_user.then(f);
     drop(releaser);
-    forklab_spawn::wait_pid(holder).map_err(text)?;
+    forklab_spawn::raw::wait_pid(holder).map_err(text)?;
     result.ok_or_else(|| format!("the holder could not become uid {USER}"))
 }

@@ -13,7 +13,7 @@
 
 use super::judge::Post;
 use super::plan::Plan;
-use super::raw::{self, VforkJob};
+use super::raw::VforkJob;
 use super::setup::Subject;
 use super::snapshot::{self, Snapshot};
 use super::{exec_setup, probe};
@@ -55,7 +55,7 @@ pub(crate) fn in_child(body: impl FnOnce() -> Result<(), String>) -> ! {
         Ok(Err(_)) => 1,
         Err(_) => 101,
     };
-    forklab_spawn::exit_now(code)
+    forklab_spawn::raw::exit_now(code)
 }
 
 /// Reads a child's report to end-of-file, then reaps the child.
@@ -88,7 +88,7 @@ pub(crate) fn fork(subject: &mut Subject, reference: &Snapshot) -> Outcome {
         }),
         Fork::Parent(pid) => {
             drop(writer);
-            let report = collect(reader, || forklab_spawn::wait_pid(pid))?;
+            let report = collect(reader, || forklab_spawn::raw::wait_pid(pid))?;
             let after = serde_json::from_str(&report).map_err(text)?;
             let post = subject.post();
             Ok(Measured {
@@ -112,7 +112,7 @@ pub(crate) fn exec(subject: &mut Subject, probe: &Path) -> Outcome {
         }),
         Fork::Parent(pid) => {
             drop(writer);
-            let report = collect(reader, || forklab_spawn::wait_pid(pid))?;
+            let report = collect(reader, || forklab_spawn::raw::wait_pid(pid))?;
             let (BeforeExec { plan, before }, after) = parse_exec_report(&report)?;
             // Same process before and after: only the exit mark says anything (sharing with
             // the subject is the fork column's business).
@@ -177,9 +177,9 @@ pub(crate) fn vfork(subject: &mut Subject, reference: &Snapshot) -> Outcome {
         regions: subject.regions,
         out: Snapshot::default(),
     });
-    let pid = sys::vfork::run_in_vfork_child(&mut *job, raw::vfork_child).map_err(text)?;
+    let pid = sys::vfork::snapshot_in_vfork_child(&mut job).map_err(text)?;
     let pid = Pid::new(pid).ok_or("clone returned no pid")?;
-    forklab_spawn::wait_pid(pid).map_err(text)?;
+    forklab_spawn::raw::wait_pid(pid).map_err(text)?;
     let post = subject.post();
     Ok(Measured {
         plan: subject.plan,

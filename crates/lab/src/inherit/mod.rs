@@ -30,7 +30,7 @@ mod marks;
 pub mod plan;
 pub mod probe;
 mod procfs;
-mod raw;
+pub(crate) mod raw;
 mod report;
 mod setuid;
 mod setup;

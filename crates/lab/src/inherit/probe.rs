@@ -11,8 +11,6 @@
 
 use super::plan::Plan;
 use super::snapshot::{self, Snapshot};
-use std::fs::File;
-use std::io;
 
 /// The hidden subcommand of the `forklab` binary that runs the probe.
 pub const SUBCOMMAND: &str = "__probe";
@@ -64,10 +62,7 @@ pub fn credentials() -> Snapshot {
     seen
 }
 
-/// The report descriptor handed over by the parent, as a file to write the report to.
-pub fn report_channel(fd: i32) -> io::Result<File> {
-    crate::sys::fds::adopt(fd).map(File::from)
-}
+pub use crate::sys::fds::report_channel;
 
 /// Parses the `--plan` argument.
 pub fn parse_plan(json: &str) -> Result<Plan, serde_json::Error> {

@@ -36,7 +36,7 @@ pub(crate) fn run(round: Round, dir: &Path, probe: &Path) -> Result<RoundResult,
             drop(writer);
             let mut json = String::new();
             let read = reader.read_to_string(&mut json);
-            let status = forklab_spawn::wait_pid(pid).map_err(|e| e.to_string())?;
+            let status = forklab_spawn::raw::wait_pid(pid).map_err(|e| e.to_string())?;
             read.map_err(|e| e.to_string())?;
             if json.is_empty() {
                 return Err(format!("the subject process reported nothing ({status})"));
@@ -91,6 +91,6 @@ fn second_thread() -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>)
 /// How many threads a fork child of the (now multi-threaded) subject has.
 fn threads_after_fork() -> Option<u64> {
     let (pid, count) = sys::process::fork_and_count_threads().ok()?;
-    let _ = forklab_spawn::wait_pid(forklab_spawn::Pid::new(pid)?);
+    let _ = forklab_spawn::raw::wait_pid(forklab_spawn::Pid::new(pid)?);
     count
 }

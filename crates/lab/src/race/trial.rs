@@ -127,7 +127,7 @@ fn create(via: Via, act: &FirstAct<'_>) -> Result<i32, TrialError> {
 
 fn reap(pid: i32) -> Result<(), TrialError> {
     let pid = Pid::new(pid).expect("clone returned a positive pid");
-    match forklab_spawn::wait_pid(pid).map_err(TrialError::Wait)? {
+    match forklab_spawn::raw::wait_pid(pid).map_err(TrialError::Wait)? {
         WaitStatus::Exited(0) => Ok(()),
         status => Err(TrialError::Child(format!("the child ended with {status}"))),
     }

@@ -48,7 +48,7 @@ pub(crate) fn set_sched_batch() -> io::Result<()> {
 /// fork): `std::env::set_var` is unsafe because another thread could be reading the
 /// environment.
 pub(crate) fn set_env_single_threaded(key: &OsStr, value: &OsStr) -> io::Result<()> {
-    let threads = forklab_spawn::thread_count()?;
+    let threads = forklab_spawn::raw::thread_count()?;
     if threads != 1 {
         return Err(io::Error::other(format!(
             "cannot set the environment with {threads} threads running"

@@ -38,15 +38,30 @@ pub(crate) fn keep_across_exec(fd: i32) -> io::Result<()> {
 }
 
 /// Takes ownership of descriptor `fd`, which the parent passed to this process for it to
-/// write its report into (the probe protocol: nothing else in the process owns it).
-pub(crate) fn adopt(fd: i32) -> io::Result<OwnedFd> {
+/// write its report into. An error if `fd` is not open.
+///
+/// # Safety
+///
+/// Nothing else in this process may own `fd` (the probe protocol: the parent opened it for
+/// this process and named it on its command line), and this is called once for it.
+pub(crate) unsafe fn adopt(fd: i32) -> io::Result<OwnedFd> {
     if fd < 0 || is_open(fd) != Some(true) {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             format!("descriptor {fd} is not open"),
         ));
     }
-    // SAFETY: the descriptor is open, and by the probe protocol nothing else in this process
-    // owns it: it was handed over by the parent for this one use.
+    // SAFETY: the descriptor is open, and by the caller's contract nothing else owns it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// The report descriptor handed over by the parent, as a file to write the report to.
+///
+/// # Safety
+///
+/// As for [`adopt`]: `fd` was opened for this process by its parent, nothing else here owns
+/// it, and it is taken once.
+pub unsafe fn report_channel(fd: i32) -> io::Result<std::fs::File> {
+    // SAFETY: the caller's contract is `adopt`'s.
+    unsafe { adopt(fd) }.map(std::fs::File::from)
 }

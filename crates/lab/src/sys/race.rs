@@ -4,7 +4,7 @@
 //! - [`fork`]: the `fork(2)` system call itself (`clone(SIGCHLD)` where the architecture has
 //!   no `fork` syscall), continuing in the child on its copy of the parent's stack.
 //! - [`clone`] without `CLONE_VM`: the child gets a copy of the memory, like fork, but starts
-//!   in a function on a stack of its own (`forklab_spawn::clone_run`).
+//!   in a function on a stack of its own (`forklab_spawn::raw::clone_run`).
 //! - [`clone`] with `CLONE_VM|CLONE_VFORK`: the child shares the memory and runs on that
 //!   stack while the calling thread sleeps until it exits: vfork, without the trap of a child
 //!   writing the parent's stack frames.
@@ -19,7 +19,7 @@
 //! thread block: writes to write-protected pages right after the fork, so copy-on-write faults
 //! on both sides on every trial, which is not what the experiment measures.
 
-use forklab_spawn::CloneMemory;
+use forklab_spawn::raw::CloneMemory;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -216,7 +216,7 @@ pub(crate) fn clone(act: &FirstAct<'_>, share_vm: bool) -> io::Result<i32> {
     // SAFETY: `child_entry` only takes its ticket or writes its line (async-signal-safe) and
     // exits; `act` outlives the call (the child either shares it while we wait, or has a copy);
     // with shared memory every signal is blocked, so no handler of ours runs in the child.
-    let created = unsafe { forklab_spawn::clone_run(memory, child_entry, arg) };
+    let created = unsafe { forklab_spawn::raw::clone_run(memory, child_entry, arg) };
     if let Some(old) = blocked {
         restore_signals(&old);
     }

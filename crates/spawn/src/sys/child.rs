@@ -11,6 +11,7 @@
 //! wrappers broadcast the change to every thread they know of, and in a child that shares the
 //! parent's memory glibc's thread list is the parent's.
 
+use crate::command::Hook;
 use crate::error::Step;
 use libc::{c_char, c_int, c_void, gid_t, pid_t, sigset_t, uid_t};
 
@@ -46,6 +47,7 @@ impl SharedReport {
 }
 
 /// Where the child writes its [`Failure`].
+#[derive(Clone, Copy)]
 pub(crate) enum Report {
     /// The write end of a close-on-exec pipe: end-of-file on the read side means exec worked.
     Pipe(c_int),
@@ -80,6 +82,7 @@ pub(crate) enum Dispositions {
 }
 
 /// What happens to signal dispositions and the mask.
+#[derive(Clone, Copy)]
 pub(crate) struct SignalPlan {
     pub dispositions: Dispositions,
     /// `SIGPIPE` back to `SIG_DFL` (the Rust runtime ignores it in every Rust program).
@@ -113,6 +116,9 @@ pub(crate) struct ChildPlan<'a> {
     pub gid: Option<gid_t>,
     pub uid: Option<uid_t>,
     pub signals: SignalPlan,
+    /// [`crate::Command::pre_exec`] hooks, run last: `hooks_len` of them.
+    pub hooks: *mut Hook,
+    pub hooks_len: usize,
     pub report: Report,
 }
 
@@ -121,7 +127,9 @@ const MAX_SIGNAL: c_int = 64;
 
 const SHELL: &[u8] = b"/bin/sh\0";
 
-/// Applies the plan and execs; on failure reports it and exits with status 127.
+/// Applies the plan and execs; on failure reports it and exits with status 127. Every entry
+/// into a new child is an `extern "C"` function that calls this, so a panic anywhere below
+/// aborts the child instead of unwinding into frames copied from, or shared with, the parent.
 pub(crate) fn run(plan: &ChildPlan<'_>) -> ! {
     let failure = apply(plan);
     match plan.report {
@@ -197,7 +205,24 @@ fn set_up(plan: &ChildPlan<'_>) -> Result<(), Failure> {
         // SAFETY: `cwd` is a nul-terminated string the parent keeps alive.
         check(Step::Chdir, unsafe { libc::chdir(plan.cwd) } as i64)?;
     }
-    set_signals(&plan.signals)
+    set_signals(&plan.signals)?;
+    run_hooks(plan)
+}
+
+/// Runs the `pre_exec` hooks in order; the first error ends the set-up.
+fn run_hooks(plan: &ChildPlan<'_>) -> Result<(), Failure> {
+    for i in 0..plan.hooks_len {
+        // SAFETY: `hooks` points to `hooks_len` boxed hooks that the parent keeps alive and
+        // does not touch while this child runs; this child has the only reference.
+        let hook = unsafe { &mut *plan.hooks.add(i) };
+        if let Err(error) = hook() {
+            let errno = error.raw_os_error().unwrap_or(libc::EINVAL);
+            // Not dropped: freeing a custom error would call the allocator here.
+            std::mem::forget(error);
+            return Err(failure(Step::PreExec, errno));
+        }
+    }
+    Ok(())
 }
 
 fn install_fds(fds: &[FdMove]) -> Result<(), Failure> {

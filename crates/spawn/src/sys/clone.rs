@@ -5,15 +5,13 @@
 //! This is what `vfork()` promises, without its trap: the child never returns into, or writes,
 //! a stack frame of the parent. When asked, a pidfd comes from the same call (`CLONE_PIDFD`,
 //! Linux 5.2).
+//!
+//! Also here: [`clone_run`], the same primitive running a function of the caller's.
 
 use super::child::{self, ChildPlan};
 use super::stack::Stack;
 use std::io;
 use std::os::fd::{FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicBool, Ordering};
-
-/// Cleared after the kernel refused `CLONE_PIDFD` once.
-static PIDFD_FLAG_WORKS: AtomicBool = AtomicBool::new(true);
 
 extern "C" fn entry(arg: *mut libc::c_void) -> libc::c_int {
     // SAFETY: `arg` is the `&ChildPlan` passed to clone below; the parent keeps it alive and
@@ -22,35 +20,23 @@ extern "C" fn entry(arg: *mut libc::c_void) -> libc::c_int {
     child::run(plan)
 }
 
-/// Creates a child that shares memory with this process until it execs.
-/// Returns its pid and, if `want_pidfd` and the kernel can, its pidfd.
+/// Creates a child that shares memory with this process until it execs. Returns its pid and,
+/// if `want_pidfd`, the pidfd the kernel made with it (`CLONE_PIDFD`, Linux 5.2); `None` when
+/// an older kernel ignored the flag (the caller decides what that means).
 pub(crate) fn clone_vfork(
     plan: &ChildPlan<'_>,
     stack: &Stack,
     want_pidfd: bool,
 ) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
-    let base = libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
-    if want_pidfd && PIDFD_FLAG_WORKS.load(Ordering::Relaxed) {
-        let mut pidfd: libc::c_int = -1;
-        match call(plan, stack, base | libc::CLONE_PIDFD, &mut pidfd) {
-            Ok(pid) if pidfd >= 0 => {
-                // SAFETY: with CLONE_PIDFD the kernel stored a new descriptor we now own.
-                let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
-                return Ok((pid, Some(pidfd)));
-            }
-            // Kernels before 5.2 ignore unknown clone flags: a child, but no pidfd.
-            Ok(pid) => {
-                PIDFD_FLAG_WORKS.store(false, Ordering::Relaxed);
-                return Ok((pid, None));
-            }
-            Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
-                PIDFD_FLAG_WORKS.store(false, Ordering::Relaxed);
-            }
-            Err(e) => return Err(e),
-        }
+    let mut flags = libc::CLONE_VM | libc::CLONE_VFORK | libc::SIGCHLD;
+    if want_pidfd {
+        flags |= libc::CLONE_PIDFD;
     }
-    let mut unused: libc::c_int = -1;
-    call(plan, stack, base, &mut unused).map(|pid| (pid, None))
+    let mut pidfd: libc::c_int = -1;
+    let pid = call(plan, stack, flags, &mut pidfd)?;
+    // SAFETY: with CLONE_PIDFD honoured the kernel stored a new descriptor we now own.
+    let pidfd = (want_pidfd && pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
+    Ok((pid, pidfd))
 }
 
 fn call(

@@ -1,25 +1,33 @@
-//! The modern strategy: the raw `clone3(2)` system call with
-//! `CLONE_VM|CLONE_VFORK|CLONE_CLEAR_SIGHAND` (and `CLONE_PIDFD` when asked) on a child stack.
+//! The raw `clone3(2)` system call, two ways:
 //!
-//! Written by hand because no libc exports `clone3`: after the system call the child is on a
-//! new stack, so it cannot return into compiled Rust code whose locals live on the old one. A
-//! few instructions of inline assembly call the child function straight away instead. What the
-//! kernel does for us here is worth the trouble: `CLONE_CLEAR_SIGHAND` (Linux 5.5) resets
-//! caught signals to their defaults at birth, so no handler of ours can ever run in the child,
-//! the parent need not block signals around the call, and the child saves one `sigaction` per
-//! signal; and a pidfd, when asked for, exists from the child's birth.
+//! - [`clone3_vfork`]: `CLONE_VM|CLONE_VFORK|CLONE_CLEAR_SIGHAND` on a child stack, for the
+//!   `Clone3` and `Auto` strategies. Written by hand because no libc exports `clone3`: after
+//!   the system call the child is on a new stack, so it cannot return into compiled Rust code
+//!   whose locals live on the old one. A few instructions of inline assembly call the child
+//!   function straight away instead. `CLONE_CLEAR_SIGHAND` (Linux 5.5) resets caught signals
+//!   to their defaults at birth, so no handler of ours can ever run in the child, the parent
+//!   need not block signals around the call, and the child saves one `sigaction` per signal.
+//!   Only x86-64 has the trampoline; elsewhere it reports `Unsupported`.
+//! - [`clone3_fork`]: a fork (no `CLONE_VM`, no new stack: the child returns from the system
+//!   call on its own copy of ours), for `ForkExec` when it must return a pidfd made with the
+//!   child or place the child in a cgroup at birth. This is how std forks when asked for a
+//!   pidfd.
 //!
-//! Only x86-64 has the trampoline; elsewhere [`clone3_vfork`] reports `Unsupported`.
+//! Both can ask for `CLONE_PIDFD` (a pidfd from the child's birth) and `CLONE_INTO_CGROUP`
+//! (Linux 5.7: the child starts in the given cgroup v2 directory).
 
 use super::child::ChildPlan;
 use super::stack::Stack;
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{FromRawFd, OwnedFd, RawFd};
 
 const CLONE_PIDFD: u64 = 0x1000;
 const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+/// `CLONE_ARGS_SIZE_VER0`: the struct up to `tls` (Linux 5.3).
+const SIZE_VER0: usize = 64;
 
-/// `struct clone_args` as of Linux 5.3 (`CLONE_ARGS_SIZE_VER0`).
+/// `struct clone_args` as of Linux 5.7 (`CLONE_ARGS_SIZE_VER2`).
 #[repr(C)]
 #[derive(Default)]
 struct CloneArgs {
@@ -31,24 +39,82 @@ struct CloneArgs {
     stack: u64,
     stack_size: u64,
     tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
 }
 
-/// Creates a child sharing memory until exec, with caught signals reset by the kernel and, if
-/// `want_pidfd`, a pidfd from birth. `ENOSYS`/`EINVAL` mean the kernel (or a seccomp filter)
-/// lacks a feature.
+/// What to ask of `clone3` besides creating the child.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Clone3Extras {
+    /// `CLONE_PIDFD`.
+    pub pidfd: bool,
+    /// `CLONE_INTO_CGROUP` with this cgroup v2 directory.
+    pub cgroup: Option<RawFd>,
+}
+
+impl Clone3Extras {
+    /// The arguments, and the size to pass: the 5.3 size unless a 5.7 field is used, so
+    /// that older kernels accept the call.
+    fn args(self, base: u64, pidfd: &mut libc::c_int) -> (CloneArgs, usize) {
+        let mut args = CloneArgs {
+            flags: base,
+            exit_signal: libc::SIGCHLD as u64,
+            ..CloneArgs::default()
+        };
+        if self.pidfd {
+            args.flags |= CLONE_PIDFD;
+            args.pidfd = pidfd as *mut libc::c_int as u64;
+        }
+        let mut size = SIZE_VER0;
+        if let Some(dir) = self.cgroup {
+            args.flags |= CLONE_INTO_CGROUP;
+            args.cgroup = dir as u64;
+            size = size_of::<CloneArgs>();
+        }
+        (args, size)
+    }
+}
+
+/// Takes ownership of the pidfd the kernel stored, if one was asked for.
+fn owned_pidfd(extras: Clone3Extras, pidfd: libc::c_int) -> Option<OwnedFd> {
+    // SAFETY: with CLONE_PIDFD the kernel stored a new descriptor that nothing else owns.
+    (extras.pidfd && pidfd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(pidfd) })
+}
+
+/// Forks with `clone3` and runs `plan` in the child. Returns the child's pid and its pidfd
+/// (when asked for). `ENOSYS` means the kernel (or a seccomp filter) lacks `clone3`.
+pub(crate) fn clone3_fork(
+    plan: &ChildPlan<'_>,
+    extras: Clone3Extras,
+) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
+    let mut pidfd: libc::c_int = -1;
+    let (args, size) = extras.args(0, &mut pidfd);
+    // SAFETY: without CLONE_VM or a stack this is a fork: the child continues from here on
+    // its own copy of this process's memory and stack, and only runs `child_entry`, which is
+    // async-signal-safe and never returns. `args` and `pidfd` outlive the call.
+    let ret = unsafe { libc::syscall(libc::SYS_clone3, &args as *const CloneArgs, size) };
+    if ret == 0 {
+        super::fork::child_entry(plan);
+    }
+    let pid = super::cvt(ret)?;
+    Ok((pid as libc::pid_t, owned_pidfd(extras, pidfd)))
+}
+
+/// Creates a child sharing memory until exec, with caught signals reset by the kernel.
+/// `ENOSYS`/`EINVAL` mean the kernel (or a seccomp filter) lacks a feature.
 pub(crate) fn clone3_vfork(
     plan: &ChildPlan<'_>,
     stack: &Stack,
-    want_pidfd: bool,
+    extras: Clone3Extras,
 ) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
-    imp::clone3_vfork(plan, stack, want_pidfd)
+    imp::clone3_vfork(plan, stack, extras)
 }
 
 #[cfg(target_arch = "x86_64")]
 mod imp {
     use super::*;
     use crate::sys::child;
-    use std::os::fd::FromRawFd;
 
     extern "C" fn entry(arg: *const ChildPlan<'_>) -> ! {
         // SAFETY: `arg` is the plan passed to clone3 below, alive while the parent is suspended.
@@ -58,22 +124,14 @@ mod imp {
     pub(super) fn clone3_vfork(
         plan: &ChildPlan<'_>,
         stack: &Stack,
-        want_pidfd: bool,
+        extras: Clone3Extras,
     ) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
         let mut pidfd: libc::c_int = -1;
-        let (low, size) = stack.usable();
-        let pidfd_flag = if want_pidfd { CLONE_PIDFD } else { 0 };
-        let args = CloneArgs {
-            flags: libc::CLONE_VM as u64
-                | libc::CLONE_VFORK as u64
-                | CLONE_CLEAR_SIGHAND
-                | pidfd_flag,
-            pidfd: &mut pidfd as *mut libc::c_int as u64,
-            exit_signal: libc::SIGCHLD as u64,
-            stack: low as u64,
-            stack_size: size as u64,
-            ..CloneArgs::default()
-        };
+        let base = libc::CLONE_VM as u64 | libc::CLONE_VFORK as u64 | CLONE_CLEAR_SIGHAND;
+        let (mut args, size) = extras.args(base, &mut pidfd);
+        let (low, stack_size) = stack.usable();
+        args.stack = low as u64;
+        args.stack_size = stack_size as u64;
         let ret: i64;
         // SAFETY: clone3 with CLONE_VM|CLONE_VFORK suspends this thread until the child execs
         // or exits. The child starts on `stack` (16-byte aligned top, as the kernel computes
@@ -92,7 +150,7 @@ mod imp {
                 "2:",
                 inlateout("rax") libc::SYS_clone3 => ret,
                 in("rdi") &args as *const CloneArgs,
-                in("rsi") size_of::<CloneArgs>(),
+                in("rsi") size,
                 in("r12") plan as *const ChildPlan<'_>,
                 in("r13") entry as extern "C" fn(*const ChildPlan<'_>) -> !,
                 lateout("rcx") _,
@@ -102,9 +160,7 @@ mod imp {
         if ret < 0 {
             return Err(io::Error::from_raw_os_error((-ret) as i32));
         }
-        // SAFETY: with CLONE_PIDFD the kernel stored a new descriptor that nothing else owns.
-        let pidfd = want_pidfd.then(|| unsafe { OwnedFd::from_raw_fd(pidfd) });
-        Ok((ret as libc::pid_t, pidfd))
+        Ok((ret as libc::pid_t, owned_pidfd(extras, pidfd)))
     }
 }
 
@@ -115,9 +171,9 @@ mod imp {
     pub(super) fn clone3_vfork(
         _plan: &ChildPlan<'_>,
         _stack: &Stack,
-        _want_pidfd: bool,
+        _extras: Clone3Extras,
     ) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
-        let _ = (CLONE_PIDFD, CLONE_CLEAR_SIGHAND, CloneArgs::default());
+        let _ = (CLONE_CLEAR_SIGHAND, owned_pidfd);
         Err(io::Error::from(io::ErrorKind::Unsupported))
     }
 }

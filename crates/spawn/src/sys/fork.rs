@@ -8,13 +8,19 @@ use std::io;
 /// Forks, then runs `plan` in the child. The page tables of the whole parent are copied, which
 /// is what makes this strategy slow for a large parent.
 pub(crate) fn fork_exec(plan: &ChildPlan<'_>) -> io::Result<libc::pid_t> {
-    // SAFETY: the child only runs `child::run`, which is async-signal-safe and never returns,
-    // so forking a multi-threaded process is sound here.
+    // SAFETY: the child only runs `child_entry`, which is async-signal-safe and never
+    // returns, so forking a multi-threaded process is sound here.
     let pid = super::cvt(unsafe { libc::fork() })?;
     if pid == 0 {
-        child::run(plan);
+        child_entry(plan);
     }
     Ok(pid)
+}
+
+/// Where a forked child goes: `extern "C"`, so a panic cannot unwind out of it into the
+/// frames the child copied from its parent (the runtime aborts the child instead).
+pub(crate) extern "C" fn child_entry(plan: &ChildPlan<'_>) -> ! {
+    child::run(plan)
 }
 
 /// `fork(2)`: returns twice, once in each process.

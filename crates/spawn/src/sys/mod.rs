@@ -6,9 +6,13 @@
 //!   by the parent, and [`child::run`], the async-signal-safe code that applies it and execs.
 //! - `fork`: `fork(2)` itself (checked and unchecked) and the fork+exec strategy.
 //! - `clone`: glibc's `clone(2)` with `CLONE_VM|CLONE_VFORK` on a private stack.
-//! - `clone3`: the raw `clone3(2)` system call with a child stack (an assembly trampoline,
-//!   because no libc exports it) and `CLONE_PIDFD|CLONE_CLEAR_SIGHAND`.
-//! - `posix_spawn`: glibc's `posix_spawn(3)` with file actions and attributes.
+//! - `clone3`: the raw `clone3(2)` system call, vfork-style with a child stack (an assembly
+//!   trampoline, because no libc exports it) or fork-style, with `CLONE_PIDFD`,
+//!   `CLONE_CLEAR_SIGHAND` and `CLONE_INTO_CGROUP`.
+//! - `posix_spawn`: glibc's `posix_spawn(3)` with file actions and attributes, and
+//!   `pidfd_spawnp` where glibc has it.
+//! - `cgroup`: opening the cgroup a child starts in, and telling v1 from v2.
+//! - `pipes`: reading a child's stdout and stderr together with `poll(2)`.
 //! - `stack`: the guarded, per-thread cached stack the VM-sharing children run on.
 //! - `signal`: blocking every signal around a VM-sharing clone, signal names.
 //! - `fd`: `pipe2`, `open`, `fcntl` duplications, reading the child's failure report.
@@ -20,6 +24,20 @@
 //! a child before exec calls only async-signal-safe functions: no allocation, no locks, no
 //! panics (it is compiled so that nothing it calls can unwind).
 
+// The child's raw system calls assume 32-bit uid/gid arguments (`setuid` and `setgroups` are
+// the 16-bit calls on i386 and 32-bit Arm) and the kernel's 64-signal `struct sigaction` with
+// `sa_restorer` (MIPS, for one, lays it out differently and has 128 signals). Rather than run
+// with a wrong layout, other targets do not build.
+#[cfg(not(all(
+    target_os = "linux",
+    any(target_arch = "x86_64", target_arch = "aarch64")
+)))]
+compile_error!(
+    "forklab-spawn supports Linux on x86-64 and AArch64 only (see the crate docs: raw set*id \
+     calls with 32-bit ids, and the 64-signal sigaction layout with sa_restorer)"
+);
+
+pub(crate) mod cgroup;
 pub(crate) mod child;
 pub(crate) mod clone;
 pub(crate) mod clone3;
@@ -27,7 +45,9 @@ pub(crate) mod exec;
 pub(crate) mod fd;
 pub(crate) mod fork;
 pub(crate) mod ids;
+pub(crate) mod pipes;
 pub(crate) mod posix_spawn;
+mod pre_exec;
 pub(crate) mod signal;
 pub(crate) mod stack;
 pub(crate) mod wait;

@@ -3,10 +3,16 @@
 //! process group, session, signal defaults and mask. glibc implements it with a
 //! `CLONE_VM|CLONE_VFORK` clone of its own; what it cannot do (credentials, rlimits, cgroups)
 //! the caller must not ask of it.
+//!
+//! A pidfd made with the child comes from glibc's `pidfd_spawn`/`pidfd_spawnp` (glibc 2.39),
+//! looked up at run time so that the library still loads with an older glibc, which then
+//! simply cannot do it ([`has_pidfd_spawn`]).
 
 use super::child::FdMove;
-use libc::{c_char, posix_spawn_file_actions_t, posix_spawnattr_t, sigset_t};
+use libc::{c_char, c_int, c_void, pid_t, posix_spawn_file_actions_t, posix_spawnattr_t, sigset_t};
 use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::sync::OnceLock;
 
 /// What a `posix_spawn` call is asked to do.
 pub(crate) struct SpawnRequest<'a> {
@@ -51,10 +57,17 @@ fn check(ret: libc::c_int) -> io::Result<()> {
     }
 }
 
-/// Spawns; the error is the one glibc reports (from the child's failed exec, too).
-pub(crate) fn spawn(req: &SpawnRequest<'_>) -> io::Result<libc::pid_t> {
+/// Spawns; the error is the one glibc reports (from the child's failed exec, too). With
+/// `want_pidfd`, through `pidfd_spawn[p]`, which must exist ([`has_pidfd_spawn`]).
+pub(crate) fn spawn(
+    req: &SpawnRequest<'_>,
+    want_pidfd: bool,
+) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
     let actions = file_actions(req)?;
     let attr = attributes(req)?;
+    if want_pidfd {
+        return spawn_with_pidfd(req, &actions, &attr);
+    }
     let mut pid: libc::pid_t = 0;
     let call = if req.search {
         libc::posix_spawnp
@@ -74,7 +87,90 @@ pub(crate) fn spawn(req: &SpawnRequest<'_>) -> io::Result<libc::pid_t> {
         )
     };
     check(ret)?;
-    Ok(pid)
+    Ok((pid, None))
+}
+
+/// `int pidfd_spawn[p](int *pidfd, const char *path, file actions, attributes, argv, envp)`.
+type PidfdSpawn = unsafe extern "C" fn(
+    *mut c_int,
+    *const c_char,
+    *const posix_spawn_file_actions_t,
+    *const posix_spawnattr_t,
+    *const *mut c_char,
+    *const *mut c_char,
+) -> c_int;
+
+/// `pid_t pidfd_getpid(int pidfd)`.
+type PidfdGetpid = unsafe extern "C" fn(c_int) -> pid_t;
+
+/// glibc's `pidfd_spawn`, `pidfd_spawnp` and `pidfd_getpid`, if this glibc has them.
+struct PidfdFunctions {
+    spawn: PidfdSpawn,
+    spawnp: PidfdSpawn,
+    getpid: PidfdGetpid,
+}
+
+fn pidfd_functions() -> Option<&'static PidfdFunctions> {
+    static FUNCTIONS: OnceLock<Option<PidfdFunctions>> = OnceLock::new();
+    FUNCTIONS
+        .get_or_init(|| {
+            let (spawn, spawnp, getpid) = (
+                symbol(c"pidfd_spawn")?,
+                symbol(c"pidfd_spawnp")?,
+                symbol(c"pidfd_getpid")?,
+            );
+            // SAFETY: glibc 2.39 exports these names with exactly the prototypes above.
+            unsafe {
+                Some(PidfdFunctions {
+                    spawn: std::mem::transmute::<*mut c_void, PidfdSpawn>(spawn),
+                    spawnp: std::mem::transmute::<*mut c_void, PidfdSpawn>(spawnp),
+                    getpid: std::mem::transmute::<*mut c_void, PidfdGetpid>(getpid),
+                })
+            }
+        })
+        .as_ref()
+}
+
+fn symbol(name: &std::ffi::CStr) -> Option<*mut c_void> {
+    // SAFETY: looking up a nul-terminated name in the already loaded objects.
+    let address = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) };
+    (!address.is_null()).then_some(address)
+}
+
+/// Whether this glibc can return a pidfd made with the child (`pidfd_spawnp`, glibc 2.39).
+pub(crate) fn has_pidfd_spawn() -> bool {
+    pidfd_functions().is_some()
+}
+
+fn spawn_with_pidfd(
+    req: &SpawnRequest<'_>,
+    actions: &Actions,
+    attr: &Attr,
+) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
+    let functions = pidfd_functions().ok_or_else(|| io::Error::from(io::ErrorKind::Unsupported))?;
+    let call = if req.search {
+        functions.spawnp
+    } else {
+        functions.spawn
+    };
+    let mut pidfd: c_int = -1;
+    // SAFETY: as in `spawn`; `pidfd` is a valid int for glibc to fill.
+    let ret = unsafe {
+        call(
+            &mut pidfd,
+            req.path,
+            &actions.0,
+            &attr.0,
+            req.argv.cast(),
+            req.envp.cast(),
+        )
+    };
+    check(ret)?;
+    // SAFETY: on success glibc stored a new descriptor that nothing else owns.
+    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+    // SAFETY: a valid pidfd; the call only reads it.
+    let pid = super::cvt(unsafe { (functions.getpid)(pidfd.as_raw_fd()) })?;
+    Ok((pid, Some(pidfd)))
 }
 
 fn file_actions(req: &SpawnRequest<'_>) -> io::Result<Actions> {

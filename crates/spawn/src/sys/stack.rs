@@ -74,13 +74,15 @@ thread_local! {
     static CACHED: Cell<Option<Stack>> = const { Cell::new(None) };
 }
 
-/// Runs `f` with this thread's child stack, creating it on first use.
+/// Runs `f` with this thread's child stack, creating it on first use. In a thread-local
+/// destructor, where the cache may already be gone, a stack is made for this call alone.
 pub(crate) fn with_stack<R>(f: impl FnOnce(&Stack) -> io::Result<R>) -> io::Result<R> {
-    let stack = match CACHED.with(Cell::take) {
-        Some(stack) => stack,
-        None => Stack::new()?,
+    let stack = match CACHED.try_with(Cell::take) {
+        Ok(Some(stack)) => stack,
+        Ok(None) | Err(_) => Stack::new()?,
     };
     let result = f(&stack);
-    CACHED.with(|cell| cell.set(Some(stack)));
+    // If the cache is gone, the stack is unmapped here instead.
+    let _ = CACHED.try_with(|cell| cell.set(Some(stack)));
     result
 }

@@ -11,12 +11,21 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 /// Waiting by pid is race-free for our own unreaped child: its pid cannot be reused before we
 /// reap it.
 pub(crate) fn wait(pid: libc::pid_t, nohang: bool) -> io::Result<Option<WaitStatus>> {
+    waitid(libc::P_PID, pid as libc::id_t, nohang)
+}
+
+/// `waitid(P_PIDFD, fd, WEXITED [| WNOHANG])` (Linux 5.4).
+pub(crate) fn wait_pidfd(fd: BorrowedFd<'_>, nohang: bool) -> io::Result<Option<WaitStatus>> {
+    waitid(libc::P_PIDFD, fd.as_raw_fd() as libc::id_t, nohang)
+}
+
+fn waitid(idtype: libc::idtype_t, id: libc::id_t, nohang: bool) -> io::Result<Option<WaitStatus>> {
     let flags = libc::WEXITED | if nohang { libc::WNOHANG } else { 0 };
     // SAFETY: siginfo_t is plain data; waitid fills it.
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
     cvt_retry(|| {
         // SAFETY: `info` is a valid siginfo_t for the kernel to fill.
-        unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) }
+        unsafe { libc::waitid(idtype, id, &mut info, flags) }
     })?;
     // SAFETY: after a successful waitid these union fields are the CLD_* ones.
     let (child, status) = unsafe { (info.si_pid(), info.si_status()) };
@@ -64,17 +73,18 @@ pub(crate) fn kill(pid: libc::pid_t, sig: i32) -> io::Result<()> {
     Ok(())
 }
 
-/// Waits up to `timeout` for the pidfd to become readable (its process has ended). `Ok(false)`
-/// on timeout. Interrupted polls resume with the time that is left.
-pub(crate) fn pidfd_ended_within(
+/// Waits until `deadline` (for good with `None`) for the pidfd to become readable: its
+/// process has ended. `Ok(false)` at the deadline. Interrupted polls resume with the time
+/// that is left.
+pub(crate) fn pidfd_ended_by(
     fd: BorrowedFd<'_>,
-    timeout: std::time::Duration,
+    deadline: Option<std::time::Instant>,
 ) -> io::Result<bool> {
-    let deadline = std::time::Instant::now() + timeout;
     loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        let millis =
-            libc::c_int::try_from(left.as_micros().div_ceil(1000)).unwrap_or(libc::c_int::MAX);
+        let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        let millis = left.map_or(-1, |left| {
+            libc::c_int::try_from(left.as_micros().div_ceil(1000)).unwrap_or(libc::c_int::MAX)
+        });
         let mut pfd = libc::pollfd {
             fd: fd.as_raw_fd(),
             events: libc::POLLIN,
@@ -82,7 +92,7 @@ pub(crate) fn pidfd_ended_within(
         };
         // SAFETY: one valid pollfd for the duration of the call.
         match cvt(unsafe { libc::poll(&mut pfd, 1, millis) }) {
-            Ok(0) if left.is_zero() => return Ok(false),
+            Ok(0) if left.is_some_and(|left| left.is_zero()) => return Ok(false),
             Ok(0) => continue,
             Ok(_) => return Ok(true),
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,

@@ -69,25 +69,24 @@ strategies! {
 
 strategies! {
     fn resource_limits(strategy: Strategy) {
-        let result = Command::new("/bin/sh")
-            .args(["-c", "ulimit -n; ulimit -H -n"])
+        let mut cmd = Command::new("/bin/sh");
+        cmd.args(["-c", "ulimit -n; ulimit -H -n"])
             .rlimit(Resource::Nofile, Rlimit { soft: Some(64), hard: Some(100) })
-            .stdout(Stdio::piped())
-            .strategy(strategy)
-            .output();
+            .stdout(Stdio::piped());
         if strategy == Strategy::PosixSpawn {
-            let err = result.unwrap_err();
-            assert_eq!(err.kind(), std::io::ErrorKind::Unsupported, "{err}");
-            assert!(err.to_string().contains("posix_spawn cannot set resource limits"), "{err}");
-            return;
+            return assert_refused(&mut cmd, strategy, "posix_spawn cannot set resource limits");
         }
-        assert_eq!(String::from_utf8(result.unwrap().stdout).unwrap(), "64\n100\n");
+        assert_eq!(String::from_utf8(output(&mut cmd, strategy).stdout).unwrap(), "64\n100\n");
     }
 
-    fn user_and_groups(strategy: Strategy) {
-        if !is_root() || strategy == Strategy::PosixSpawn {
-            eprintln!("skipped: changing uid/gid needs root (and is not a posix_spawn feature)");
-            return;
+    fn user_and_groups_as_root(strategy: Strategy) {
+        if strategy == Strategy::PosixSpawn {
+            let mut cmd = Command::new("/bin/true");
+            cmd.uid(65534);
+            return assert_refused(&mut cmd, strategy, "posix_spawn cannot change user or group IDs");
+        }
+        if !is_root() {
+            return skip("user_and_groups_as_root", "changing uid and gid needs root");
         }
         let out = sh("id -u; id -g; id -G", strategy, |c| { c.uid(65534).gid(65534); });
         assert_eq!(out, "65534\n65534\n65534\n", "supplementary groups of root are dropped");
@@ -95,17 +94,74 @@ strategies! {
         assert_eq!(out, "65534 4\n");
     }
 
-    fn cgroup_placement(strategy: Strategy) {
+    fn cgroup_v1_placement_as_root(strategy: Strategy) {
         let root = std::path::Path::new("/sys/fs/cgroup/pids");
-        if !is_root() || !root.join("cgroup.procs").exists() || strategy == Strategy::PosixSpawn {
-            eprintln!("skipped: needs root and a cgroup v1 pids hierarchy at {}", root.display());
-            return;
+        if strategy == Strategy::PosixSpawn {
+            return refused_cgroup(root);
+        }
+        if let Some(why) = cgroup_cannot(root) {
+            return skip("cgroup_v1_placement_as_root", &why);
         }
         let name = format!("forklab-test-{}-{strategy}", std::process::id());
         let dir = CgroupDir::create(&root.join(&name));
         let out = sh("cat /proc/self/cgroup", strategy, |c| { c.cgroup(&dir.0); });
         assert!(out.lines().any(|l| l.contains(":pids:") && l.ends_with(&format!("/{name}"))), "{out}");
     }
+
+    fn cgroup_v2_placement_as_root(strategy: Strategy) {
+        let Some(root) = cgroup2_mount() else {
+            return skip("cgroup_v2_placement_as_root", "no cgroup v2 hierarchy is mounted");
+        };
+        if strategy == Strategy::PosixSpawn {
+            return refused_cgroup(&root);
+        }
+        if let Some(why) = cgroup_cannot(&root) {
+            return skip("cgroup_v2_placement_as_root", &why);
+        }
+        let name = format!("forklab-test2-{}-{strategy}", std::process::id());
+        let dir = CgroupDir::create(&root.join(&name));
+        let out = sh("cat /proc/self/cgroup", strategy, |c| { c.cgroup(&dir.0); });
+        assert!(out.lines().any(|l| l.starts_with("0::") && l.ends_with(&format!("/{name}"))), "{out}");
+        // A "domain invalid" group (a plain sibling of a threaded one) may hold no process,
+        // however the child gets there: refused as a cgroup failure, with the kernel's errno.
+        let parent = CgroupDir::create(&root.join(format!("{name}-mixed")));
+        let invalid = CgroupDir::create(&parent.0.join("domain"));
+        let threaded = CgroupDir::create(&parent.0.join("threaded"));
+        std::fs::write(threaded.0.join("cgroup.type"), "threaded").unwrap();
+        let err = spawn_error(Command::new("/bin/true").cgroup(&invalid.0), strategy);
+        let expected = (forklab_spawn::Step::Cgroup, Some(libc::EOPNOTSUPP));
+        assert_eq!((err.step(), err.raw_os_error()), expected, "{err:#}");
+    }
+}
+
+/// Why a cgroup test cannot run here, if it cannot.
+fn cgroup_cannot(root: &std::path::Path) -> Option<String> {
+    if !is_root() {
+        return Some("creating a cgroup needs root".into());
+    }
+    (!root.join("cgroup.procs").exists())
+        .then(|| format!("no cgroup hierarchy at {}", root.display()))
+}
+
+/// posix_spawn cannot place a child in a cgroup: refused before anything is created.
+fn refused_cgroup(root: &std::path::Path) {
+    let mut cmd = Command::new("/bin/true");
+    cmd.cgroup(root);
+    assert_refused(
+        &mut cmd,
+        Strategy::PosixSpawn,
+        "posix_spawn cannot place the child in a cgroup",
+    );
+}
+
+/// Where cgroup v2 is mounted, from `/proc/self/mountinfo`.
+fn cgroup2_mount() -> Option<std::path::PathBuf> {
+    let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+    info.lines().find_map(|line| {
+        let (left, right) = line.split_once(" - ")?;
+        (right.split(' ').next() == Some("cgroup2"))
+            .then(|| left.split(' ').nth(4).map(Into::into))?
+    })
 }
 
 /// A cgroup directory removed on drop (after its processes have exited).

@@ -8,4 +8,5 @@ mod errors;
 mod exec_family;
 mod lifecycle;
 mod properties;
+mod std_compat;
 mod stdio_fds;

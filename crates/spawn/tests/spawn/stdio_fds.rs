@@ -2,7 +2,8 @@
 
 use crate::strategies;
 use crate::support::*;
-use forklab_spawn::{Command, Stdio, is_cloexec};
+use forklab_spawn::raw::is_cloexec;
+use forklab_spawn::{Command, Stdio};
 use std::io::{Read, Write};
 use std::os::fd::AsRawFd;
 
@@ -97,10 +98,10 @@ strategies! {
             .strategy(strategy)
             .spawn()
             .unwrap_err();
-        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err:#}");
         assert!(
-            err.to_string().contains("descriptor 1 is both one of the child's standard streams and an extra descriptor"),
-            "{err}"
+            format!("{err:#}").contains("descriptor 1 is both one of the child's standard streams and an extra descriptor"),
+            "{err:#}"
         );
     }
 
@@ -122,7 +123,7 @@ strategies! {
     fn the_highest_descriptor_the_limit_allows_works(strategy: Strategy) {
         let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
         let Some(limit) = limit.filter(|&l| l <= 1 << 20) else {
-            return eprintln!("skipped: the open-files limit is unlimited or huge");
+            return skip("the_highest_descriptor_the_limit_allows_works", "the open-files limit is unlimited or huge");
         };
         let top = i32::try_from(limit - 1).unwrap();
         let (r, w) = std::io::pipe().unwrap();
@@ -137,10 +138,10 @@ strategies! {
         assert_eq!(read_all(r), "top\n");
         let (_r, w) = std::io::pipe().unwrap();
         let err = Command::new("/bin/true").fd(w, top + 1).strategy(strategy).spawn().unwrap_err();
-        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err:#}");
         assert!(
-            err.to_string().contains(&format!("descriptor number {} is not below the open-files limit ({limit})", top + 1)),
-            "{err}"
+            format!("{err:#}").contains(&format!("descriptor number {} is not below the open-files limit ({limit})", top + 1)),
+            "{err:#}"
         );
     }
 

@@ -55,6 +55,30 @@ pub fn status_field(field: &str, strategy: Strategy, edit: impl FnOnce(&mut Comm
     line[prefix.len()..].trim().to_string()
 }
 
+/// Says that a test did not check anything, and why, where `cargo test` shows it: libtest
+/// captures what `print!`/`eprint!` write, but not writes to the stderr handle itself.
+pub fn skip(test: &str, why: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}
+
+/// The error of a spawn that must fail.
+pub fn spawn_error(cmd: &mut Command, strategy: Strategy) -> forklab_spawn::SpawnError {
+    cmd.strategy(strategy).spawn().expect_err("spawn must fail")
+}
+
+/// Checks that `strategy` refused `cmd` before creating anything, saying that `posix_spawn`
+/// (or the strategy) cannot do `what`.
+pub fn assert_refused(cmd: &mut Command, strategy: Strategy, what: &str) {
+    let err = spawn_error(cmd, strategy);
+    assert_eq!(
+        err.kind(),
+        std::io::ErrorKind::Unsupported,
+        "{strategy}: {err:#}"
+    );
+    assert!(format!("{err:#}").contains(what), "{strategy}: {err:#}");
+}
+
 /// Whether the tests run as root.
 pub fn is_root() -> bool {
     forklab_spawn::Identity::current().euid == 0

@@ -1,0 +1,172 @@
+//! Behaviour that depends on the whole process: how many threads it has, its environment
+//! changing under it, `SIGCHLD` being ignored. libtest runs tests on threads of one process,
+//! each beside the others, so these run here instead, in a binary without the test harness
+//! (`harness = false`): one thread, one check after another, each named as it passes.
+// Changing the environment and SIGCHLD's disposition is `unsafe` (other threads may read
+// them): here no other thread does, and each call says so.
+#![allow(unsafe_code)]
+
+use forklab_spawn::raw::thread_count;
+use forklab_spawn::{Command, Signal, Stdio, Strategy};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+fn main() {
+    let checks: [(&str, fn()); 4] = [
+        ("thread_count_counts_exactly", thread_count_counts_exactly),
+        (
+            "wait_with_output_starts_no_thread",
+            wait_with_output_starts_no_thread,
+        ),
+        (
+            "a_pidfd_names_the_child_even_when_sigchld_is_ignored",
+            a_pidfd_with_sigchld_ignored,
+        ),
+        (
+            "spawning_while_another_thread_changes_the_environment",
+            env_changes_under_spawn,
+        ),
+    ];
+    for (name, check) in checks {
+        check();
+        println!("test {name} ... ok");
+    }
+}
+
+fn thread_count_counts_exactly() {
+    assert_eq!(thread_count().unwrap(), 1, "only main runs");
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let (tx2, rx2) = std::sync::mpsc::channel::<()>();
+    let first = std::thread::spawn(move || rx.recv());
+    assert_eq!(thread_count().unwrap(), 2);
+    let second = std::thread::spawn(move || rx2.recv());
+    assert_eq!(thread_count().unwrap(), 3);
+    tx.send(()).unwrap();
+    tx2.send(()).unwrap();
+    first.join().unwrap().unwrap();
+    second.join().unwrap().unwrap();
+    // A joined thread's task can linger in /proc for a moment.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while thread_count().unwrap() != 1 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(thread_count().unwrap(), 1, "both are gone");
+    match forklab_spawn::fork().expect("one thread: fork is allowed") {
+        forklab_spawn::Fork::Child => forklab_spawn::raw::exit_now(0),
+        forklab_spawn::Fork::Parent(pid) => {
+            assert!(forklab_spawn::raw::wait_pid(pid).unwrap().success());
+        }
+    }
+}
+
+/// The child reads how many threads its parent has while the parent is inside
+/// `wait_with_output` with both pipes to read.
+fn wait_with_output_starts_no_thread() {
+    for strategy in Strategy::ALL {
+        let script = "sleep 0.2; grep Threads: /proc/$PPID/status; echo done >&2";
+        let out = Command::new("/bin/sh")
+            .args(["-c", script])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .strategy(strategy)
+            .spawn()
+            .unwrap()
+            .wait_with_output()
+            .unwrap();
+        let seen = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(seen, "Threads:\t1\n", "{strategy}: read in this thread");
+        assert_eq!(out.stderr, b"done\n");
+    }
+}
+
+/// With `SIGCHLD` ignored the kernel reaps children itself, and their pids are free at once.
+/// A pidfd asked for at spawn still names the child and no one else.
+fn a_pidfd_with_sigchld_ignored() {
+    // SAFETY: this process has one thread; the disposition is put back below.
+    let old = unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
+    for strategy in Strategy::ALL {
+        let spawned = Command::new("/bin/true")
+            .pidfd(true)
+            .strategy(strategy)
+            .spawn();
+        let mut child = match spawned {
+            Err(e) if strategy == Strategy::PosixSpawn => {
+                assert_eq!(e.kind(), std::io::ErrorKind::Unsupported, "{e:#}");
+                continue; // glibc < 2.39: refused, as the other test checks
+            }
+            other => other.unwrap(),
+        };
+        let pidfd = child.pidfd().expect("made with the child");
+        let fd = std::os::fd::AsFd::as_fd(pidfd);
+        let mut fds = [rustix::event::PollFd::new(
+            &fd,
+            rustix::event::PollFlags::IN,
+        )];
+        rustix::event::poll(&mut fds, None).unwrap();
+        // Reaped by the kernel by now (or in a moment): the pidfd reaches no one.
+        let deadline = Instant::now() + Duration::from_secs(2);
+        let err = loop {
+            match pidfd.send_signal(Signal::TERM) {
+                Err(e) => break e,
+                Ok(()) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(1)),
+                Ok(()) => panic!("{strategy}: the child was never reaped"),
+            }
+        };
+        assert_eq!(err.raw_os_error(), Some(libc::ESRCH), "{strategy}");
+        child
+            .kill(Signal::KILL)
+            .expect("through the pidfd: no error, and no stranger hit");
+    }
+    // SAFETY: as above.
+    unsafe { libc::signal(libc::SIGCHLD, old) };
+}
+
+/// Another thread sets and removes variables as fast as it can (glibc then rewrites and
+/// reallocates its `environ` array) while this one spawns: every spawn must work.
+fn env_changes_under_spawn() {
+    for strategy in Strategy::ALL {
+        let stop = AtomicBool::new(false);
+        let (spawns, failures) = std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let mut i = 0u32;
+                while !stop.load(Ordering::Relaxed) {
+                    let key = format!("FORKLAB_STRESS_{}", i % 16);
+                    // SAFETY: the other thread reads the environment only through
+                    // forklab-spawn, which copies it under std's environment lock.
+                    unsafe { std::env::set_var(&key, "x".repeat((i % 64) as usize)) };
+                    // SAFETY: as above.
+                    unsafe { std::env::remove_var(&key) };
+                    i = i.wrapping_add(1);
+                }
+            });
+            let result = spawn_for(strategy, Duration::from_millis(800));
+            stop.store(true, Ordering::Relaxed);
+            result
+        });
+        assert_eq!(
+            failures,
+            Vec::<String>::new(),
+            "{strategy}: {} of {spawns} failed",
+            failures.len()
+        );
+        assert!(spawns > 100, "{strategy}: only {spawns} spawns");
+    }
+}
+
+/// Spawns `/bin/true` for `time`; returns how many, and how the failures failed.
+fn spawn_for(strategy: Strategy, time: Duration) -> (usize, Vec<String>) {
+    let deadline = Instant::now() + time;
+    let (mut spawns, mut failures) = (0, Vec::new());
+    while Instant::now() < deadline {
+        spawns += 1;
+        match Command::new("/bin/true").strategy(strategy).status() {
+            Ok(status) if status.success() => {}
+            Ok(status) => failures.push(status.to_string()),
+            Err(e) => failures.push(e.to_string()),
+        }
+        if failures.len() >= 5 {
+            break;
+        }
+    }
+    (spawns, failures)
+}
