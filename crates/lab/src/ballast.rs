@@ -10,6 +10,9 @@ const MIB: usize = 1 << 20;
 /// Memory left for everything else when checking a request against `MemAvailable`.
 const HEADROOM_MIB: u64 = 256;
 
+/// The largest size asked for in MiB whose bytes a `u64` can count.
+pub const MAX_MIB: u64 = u64::MAX >> 20;
+
 /// Memory held and dirtied for as long as this value lives.
 pub struct Ballast {
     bytes: Vec<u8>,

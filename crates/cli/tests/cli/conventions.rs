@@ -124,6 +124,15 @@ fn a_closed_or_full_stderr_never_panics() {
 }
 
 #[test]
+fn the_hidden_probe_says_a_descriptor_is_too_large() {
+    assert_eq!(
+        error_line(["__probe", "--report-fd", "99999999999", "--ids-only"]),
+        "forklab: error: invalid value '99999999999' for '--report-fd <REPORT_FD>': too large \
+         (max 2147483647) (see --help)"
+    );
+}
+
+#[test]
 fn clap_suggestions_stay_on_the_one_line() {
     assert_eq!(
         error_line(["spawncost"]),

@@ -170,6 +170,26 @@ fn bad_stack_sizes_are_usage_errors() {
 }
 
 #[test]
+fn stack_sizes_too_large_say_so_and_the_maximum() {
+    for (stack, max) in [
+        ("99999999999999999999", "18446744073709551615"),
+        ("18446744073709551616", "18446744073709551615"),
+        ("99999999999999999999K", "18014398509481983K"),
+        ("8M,17592186044416M", "17592186044415M"),
+        ("17179869184G", "17179869183G"),
+    ] {
+        let value = stack.rsplit(',').next().unwrap();
+        assert_eq!(
+            error_line(["exec-limits", "--stack", stack]),
+            format!(
+                "forklab: error: invalid value '{value}' for '--stack <SIZES>': too large (max \
+                 {max}) (see --help)"
+            )
+        );
+    }
+}
+
+#[test]
 fn a_program_name_is_searched_in_path_and_a_missing_one_is_named() {
     let out = forklab()
         .args(["exec-limits", "--json", "--program", "true"])

@@ -55,6 +55,16 @@ fn bad_counts_are_one_line_usage_errors() {
             "abc",
             "forklab: error: invalid value 'abc' for '-n <N>': not a number: \"abc\"",
         ),
+        (
+            "99999999999999999999",
+            "forklab: error: invalid value '99999999999999999999' for '-n <N>': too large (max \
+             100000000) (see --help)",
+        ),
+        (
+            "100000001",
+            "forklab: error: invalid value '100000001' for '-n <N>': too large (max 100000000) \
+             (see --help)",
+        ),
     ];
     for (n, message) in cases {
         let (stdout, stderr) = race(&["-n", n], 2);

@@ -111,12 +111,25 @@ fn the_table_names_every_cell() {
 }
 
 #[test]
-fn too_many_spawns_are_one_line_and_exit_2() {
-    let line = error_line(["spawn-cost", "-n", "1000000000000", "--parent-mib", "0"]);
-    assert_eq!(
-        line,
-        "forklab: error: -n 1000000000000 is too many: at most 1000000 spawns per cell"
-    );
+fn numbers_too_large_say_so_and_the_maximum() {
+    for n in ["1000001", "1000000000000", "99999999999999999999"] {
+        assert_eq!(
+            error_line(["spawn-cost", "-n", n, "--parent-mib", "0"]),
+            format!(
+                "forklab: error: invalid value '{n}' for '-n <N>': too large (max 1000000) (see \
+                 --help)"
+            )
+        );
+    }
+    for mib in ["17592186044416", "99999999999999999999"] {
+        assert_eq!(
+            error_line(["spawn-cost", "--parent-mib", &format!("0,{mib}")]),
+            format!(
+                "forklab: error: invalid value '{mib}' for '--parent-mib <LIST>': too large \
+                 (max 17592186044415) (see --help)"
+            )
+        );
+    }
 }
 
 #[test]

@@ -58,6 +58,10 @@ impl Default for Options {
     }
 }
 
+/// The most trials a run takes: about three hours here, and a board of 2.4 GB of shared
+/// memory (three words per trial).
+pub const MAX_TRIALS: usize = 100_000_000;
+
 /// Where the lines of [`Measure::Stdout`] go.
 #[derive(Clone, Copy, Debug)]
 pub enum Lines<'a> {
@@ -86,6 +90,9 @@ pub enum Error {
     /// Zero trials.
     #[error("-n must be at least 1")]
     NoTrials,
+    /// More than [`MAX_TRIALS`].
+    #[error("-n {0} is too many: at most {MAX_TRIALS} trials")]
+    TooMany(usize),
     /// A system call the run needs failed.
     #[error("cannot {what}: {error}")]
     System {
@@ -124,6 +131,9 @@ pub fn run(
 ) -> Result<Race, Error> {
     if options.trials == 0 {
         return Err(Error::NoTrials);
+    }
+    if options.trials > MAX_TRIALS {
+        return Err(Error::TooMany(options.trials));
     }
     let variant = options.variant;
     let mut race = Race::new(options);

@@ -158,7 +158,7 @@ fn fifo_runs_as_root_and_is_skipped_with_the_reason_otherwise() {
 }
 
 #[test]
-fn zero_trials_is_an_error() {
+fn zero_or_too_many_trials_is_an_error() {
     let err = run(
         &Options {
             trials: 0,
@@ -169,6 +169,19 @@ fn zero_trials_is_an_error() {
     )
     .unwrap_err();
     assert_eq!(err.to_string(), "-n must be at least 1");
+    let err = run(
+        &Options {
+            trials: MAX_TRIALS + 1,
+            ..Options::default()
+        },
+        Lines::Count,
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "-n 100000001 is too many: at most 100000000 trials"
+    );
 }
 
 #[test]
