@@ -127,16 +127,17 @@ fn analyze(file: Option<&Path>, format: RaceFormat) -> anyhow::Result<Outcome> {
     for problem in &analysis.problems {
         crate::output::to_stderr!("{problem}");
     }
-    match format {
-        RaceFormat::Json => output::print_json(&analysis)?,
-        _ => output::to_stdout(|out| print_analysis(out, &analysis))?,
-    }
     if analysis.trials == 0 {
+        // Nothing to count: a summary of zeros would only hide the error.
         crate::output::to_stderr!(
             "forklab: error: no trials in {}: expected lines like \"0 parent\" and \"0 child\"",
             analysis.source
         );
         return Ok(Outcome::Failure);
+    }
+    match format {
+        RaceFormat::Json => output::print_json(&analysis)?,
+        _ => output::to_stdout(|out| print_analysis(out, &analysis))?,
     }
     if analysis.malformed == 0 {
         return Ok(Outcome::Success);

@@ -311,13 +311,27 @@ fn malformed_lines_are_reported_skipped_and_fail_the_run() {
 }
 
 #[test]
-fn analyzing_a_file_without_trials_fails() {
-    let (stdout, stderr) = race(&["--analyze", "/dev/null"], 1);
-    assert_eq!(
-        stderr,
-        "forklab: error: no trials in /dev/null: expected lines like \"0 parent\" and \"0 child\"\n"
-    );
-    assert!(stdout.starts_with("All done\n"), "{stdout}");
+fn analyzing_input_without_trials_prints_only_the_error() {
+    for json in [&[][..], &["--json"][..]] {
+        let (stdout, stderr) = race(&[&["--analyze", "/dev/null"][..], json].concat(), 1);
+        assert_eq!(
+            stderr,
+            "forklab: error: no trials in /dev/null: expected lines like \"0 parent\" and \"0 child\"\n"
+        );
+        assert_eq!(stdout, "", "{json:?}");
+        let out = forklab()
+            .args([&["race", "--analyze"][..], json].concat())
+            .write_stdin("")
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        assert_eq!(
+            String::from_utf8(out.stderr).unwrap(),
+            "forklab: error: no trials in -: expected lines like \"0 parent\" and \"0 child\"\n"
+        );
+        assert!(out.stdout.is_empty(), "{json:?}");
+    }
 }
 
 #[test]
