@@ -50,7 +50,11 @@ fn single(args: &RaceArgs, format: RaceFormat) -> anyhow::Result<Outcome> {
     let mut bar = LateBar::new(args.n);
     let race = race::run(&options, lines, &mut |p| bar.update(p));
     bar.finish();
-    let race = race?;
+    // The lines the two processes write themselves are this command's output.
+    let race = race.map_err(|e| match e {
+        race::Error::Write(e) => output::cannot_write(e),
+        e => e.into(),
+    })?;
     match format {
         RaceFormat::Table => output::to_stdout(|out| print_race(out, &race))?,
         RaceFormat::Json => output::print_json(&race)?,

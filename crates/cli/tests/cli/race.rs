@@ -545,3 +545,80 @@ fn counts_of_one_are_singular() {
         )
     );
 }
+
+/// `--measure stdout --format tlpi`: the children write the lines themselves, and a failed
+/// write ends the run as one of ours does: a full disk is exit 2 and the one error line.
+#[test]
+fn tlpi_lines_to_a_full_disk_fail_at_once() {
+    for via in ["fork", "vfork", "clone"] {
+        let full = std::fs::File::options()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let started = Instant::now();
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("forklab"))
+            .args([
+                "race",
+                "-n",
+                "1000000",
+                "--measure",
+                "stdout",
+                "--format",
+                "tlpi",
+            ])
+            .args(["--via", via])
+            .stdout(full)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out.stderr).unwrap(),
+            "forklab: error: cannot write output: No space left on device (os error 28)\n",
+            "{via}"
+        );
+        assert_eq!(out.status.code(), Some(2), "{via}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{via}");
+    }
+}
+
+/// A reader that goes away (`| head -1`) ends the run at the next line, quietly (exit 0, as
+/// every command on a closed stdout), instead of running every trial for nobody.
+#[test]
+fn tlpi_lines_stop_when_the_reader_is_gone() {
+    use std::io::BufRead;
+    for via in ["fork", "vfork", "clone"] {
+        let started = Instant::now();
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("forklab"))
+            // 100 million trials take hours: only stopping early passes.
+            .args([
+                "race",
+                "-n",
+                "100000000",
+                "--measure",
+                "stdout",
+                "--format",
+                "tlpi",
+            ])
+            .args(["--via", via])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert!(line == "0 parent\n" || line == "0 child\n", "{line:?}");
+        drop(reader);
+        let deadline = started + Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("{via}: forklab kept running after its reader was gone");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(String::from_utf8(out.stderr).unwrap(), "", "{via}");
+        assert_eq!(out.status.code(), Some(0), "{via}");
+    }
+}

@@ -68,7 +68,8 @@ pub enum Lines<'a> {
     /// To an in-memory file shared by both processes (as stdout is), read back and counted.
     Count,
     /// To this descriptor as they happen (the article's `> file`); not counted, so
-    /// [`Race::first`] is `None`.
+    /// [`Race::first`] is `None`. Each side checks its own write; the first that fails ends
+    /// the run with [`Error::Write`].
     Write(BorrowedFd<'a>),
 }
 
@@ -109,6 +110,11 @@ pub enum Error {
         /// What happened.
         message: String,
     },
+    /// A line could not be written to the descriptor of [`Lines::Write`] (its reader is gone:
+    /// `BrokenPipe`; a full disk): the run stopped at that trial. The message names the
+    /// cause itself, so the error has no `source`.
+    #[error("cannot write the lines: {0}")]
+    Write(io::Error),
     /// The lines read back do not match the trials (a write failed).
     #[error("the {trials} trials wrote lines that read back as {analysis}")]
     Lines {

@@ -213,3 +213,30 @@ fn a_sweep_runs_the_whole_matrix() {
         assert_eq!(race.first.unwrap().trials(), 256, "{}", race.variant());
     }
 }
+
+#[test]
+fn a_failed_line_write_ends_the_run_with_its_cause() {
+    let full = std::fs::File::options()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let (reader, closed) = std::io::pipe().unwrap();
+    drop(reader);
+    for via in [Via::Fork, Via::Vfork, Via::Clone] {
+        let variant = Variant {
+            via,
+            measure: Measure::Stdout,
+            ..Variant::default()
+        };
+        let options = Options {
+            trials: 100_000,
+            variant,
+        };
+        for (fd, errno) in [(full.as_fd(), libc::ENOSPC), (closed.as_fd(), libc::EPIPE)] {
+            match run(&options, Lines::Write(fd), &mut |_| {}) {
+                Err(Error::Write(e)) => assert_eq!(e.raw_os_error(), Some(errno), "{via}"),
+                other => panic!("{via}: {other:?}"),
+            }
+        }
+    }
+}
