@@ -11,8 +11,13 @@
 //! spawned again and again, as a program that runs the same command repeatedly would. This
 //! module does not compare against the C floor; the benchmark script does that, side by side,
 //! because the floor must run as its own process.
+//!
+//! The largest size is checked against the memory this process may take (the machine's and
+//! its cgroups', see [`crate::ballast::check`]) before anything is measured, and [`Run`]
+//! hands over each size's cells as soon as they are measured: sizes grow, and should a large
+//! one still end the process, the smaller ones are already out.
 
-use crate::ballast::{Ballast, BallastError};
+use crate::ballast::{self, Ballast, BallastError};
 use crate::stats::Summary;
 use crate::system::SystemInfo;
 use forklab_spawn::{Command, Strategy};
@@ -183,37 +188,94 @@ pub enum Error {
 pub const MAX_N: usize = 1_000_000;
 
 /// Runs the measurement, calling `progress` after every round. Repeated methods or sizes are
-/// measured once, at their first place.
+/// measured once, at their first place. [`Run`] does the same a parent size at a time.
 pub fn run(options: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Report, Error> {
-    let methods = first_of_each(&options.methods);
-    let sizes = first_of_each(&options.parent_mib);
-    validate(options)?;
-    let null = File::options()
-        .read(true)
-        .write(true)
-        .open("/dev/null")
-        .map_err(Error::DevNull)?;
-    let mut spawners = methods
-        .iter()
-        .map(|&method| Spawner::new(&options.program, method, &null))
-        .collect::<Result<Vec<_>, _>>()?;
-    let total = options.n * methods.len() * sizes.len();
-    let mut results = Vec::new();
-    let mut done = 0;
-    for &mib in &sizes {
+    let mut run = Run::start(options, progress)?;
+    for size in &mut run {
+        size?;
+    }
+    Ok(run.into_report())
+}
+
+/// A measurement under way, one parent size at a time: an iterator whose items are the cells
+/// of each size as it is done (methods in the order given), so that a caller can show them
+/// before the next, larger size begins (and keep them, should that one end the process).
+/// After an error it yields nothing more.
+pub struct Run<'a, P: FnMut(Progress)> {
+    options: &'a Options,
+    progress: P,
+    spawners: Vec<Spawner>,
+    sizes: std::vec::IntoIter<u64>,
+    done: usize,
+    total: usize,
+    report: Report,
+}
+
+impl<'a, P: FnMut(Progress)> Run<'a, P> {
+    /// Checks the options, spawns each method's command once (so a missing program fails
+    /// here) and checks that the largest size fits in memory, all before any size is
+    /// measured. `progress` is called after every round.
+    pub fn start(options: &'a Options, progress: P) -> Result<Run<'a, P>, Error> {
+        let methods = first_of_each(&options.methods);
+        let sizes = first_of_each(&options.parent_mib);
+        validate(options)?;
+        let null = File::options()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .map_err(Error::DevNull)?;
+        let spawners = methods
+            .iter()
+            .map(|&method| Spawner::new(&options.program, method, &null))
+            .collect::<Result<Vec<_>, _>>()?;
+        if let Some(&largest) = sizes.iter().max() {
+            ballast::check(largest)?;
+        }
+        let system = SystemInfo::current();
+        let report = Report {
+            program: options.program.display().to_string(),
+            n: options.n,
+            results: Vec::new(),
+            kernel: system.kernel,
+            cpus: system.cpus,
+        };
+        Ok(Run {
+            options,
+            progress,
+            total: options.n * methods.len() * sizes.len(),
+            spawners,
+            sizes: sizes.into_iter(),
+            done: 0,
+            report,
+        })
+    }
+
+    /// What has been measured so far (every size yielded), and about what.
+    pub fn report(&self) -> &Report {
+        &self.report
+    }
+
+    /// The whole report, once the iterator is done (or what was measured, if stopped early).
+    pub fn into_report(self) -> Report {
+        self.report
+    }
+
+    /// Measures one parent size: warm-up, then `n` interleaved rounds.
+    fn measure(&mut self, mib: u64) -> Result<Vec<Cell>, Error> {
         let ballast = Ballast::new(mib)?;
-        let mut samples = vec![Vec::with_capacity(options.n); methods.len()];
-        let mut failed = vec![0; methods.len()];
-        for spawner in &mut spawners {
-            for _ in 0..options.warmup {
+        let count = self.spawners.len();
+        let mut samples = vec![Vec::with_capacity(self.options.n); count];
+        let mut failed = vec![0; count];
+        for spawner in &mut self.spawners {
+            for _ in 0..self.options.warmup {
                 spawner.once()?;
             }
         }
         let mut after_fork = false;
-        for round in 0..options.n {
-            for k in 0..methods.len() {
-                let i = (round + k) % methods.len();
-                let spawner = &mut spawners[i];
+        for round in 0..self.options.n {
+            for k in 0..count {
+                let i = (round + k) % count;
+                let spawner = &mut self.spawners[i];
                 if after_fork {
                     // fork write-protected our pages; the first writes to them fault. That is
                     // fork's cost, not the next method's: let an untimed spawn pay it.
@@ -224,32 +286,40 @@ pub fn run(options: &Options, progress: &mut dyn FnMut(Progress)) -> Result<Repo
                 samples[i].push(sample.micros);
                 failed[i] += usize::from(!sample.success);
             }
-            done += methods.len();
-            progress(Progress {
-                done,
-                total,
+            self.done += count;
+            (self.progress)(Progress {
+                done: self.done,
+                total: self.total,
                 parent_mib: mib,
             });
         }
-        let cells = spawners.iter().zip(samples).zip(failed);
-        results.extend(cells.map(|((spawner, s), failed)| {
-            cell(
-                spawner.method,
-                spawner.used.clone(),
-                ballast.mib(),
-                &s,
-                failed,
-            )
-        }));
+        let cells = self.spawners.iter().zip(samples).zip(failed);
+        Ok(cells
+            .map(|((spawner, s), failed)| {
+                cell(
+                    spawner.method,
+                    spawner.used.clone(),
+                    ballast.mib(),
+                    &s,
+                    failed,
+                )
+            })
+            .collect())
     }
-    let system = SystemInfo::current();
-    Ok(Report {
-        program: options.program.display().to_string(),
-        n: options.n,
-        results,
-        kernel: system.kernel,
-        cpus: system.cpus,
-    })
+}
+
+impl<P: FnMut(Progress)> Iterator for Run<'_, P> {
+    type Item = Result<Vec<Cell>, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let mib = self.sizes.next()?;
+        let cells = self.measure(mib);
+        match &cells {
+            Ok(cells) => self.report.results.extend(cells.iter().cloned()),
+            Err(_) => self.sizes = Vec::new().into_iter(),
+        }
+        Some(cells)
+    }
 }
 
 fn validate(options: &Options) -> Result<(), Error> {
@@ -454,6 +524,46 @@ mod tests {
         let report = run(&options, &mut |_| {}).unwrap();
         let cells: Vec<_> = report.results.iter().map(|c| c.strategy.as_str()).collect();
         assert_eq!(cells, ["std", "auto"]);
+    }
+
+    #[test]
+    fn a_run_hands_over_each_size_as_it_is_measured() {
+        let options = Options {
+            methods: vec![Method::Spawn(Strategy::Auto), Method::Std],
+            parent_mib: vec![0, 2, 0],
+            n: 2,
+            warmup: 0,
+            ..Options::default()
+        };
+        let mut rounds = 0;
+        let mut run = Run::start(&options, |_| rounds += 1).unwrap();
+        assert!(run.report().results.is_empty());
+        let mut sizes = Vec::new();
+        while let Some(cells) = run.next() {
+            let cells = cells.unwrap();
+            assert!(run.report().results.ends_with(&cells));
+            sizes.push(cells.iter().map(|c| c.parent_mib).collect::<Vec<_>>());
+        }
+        assert_eq!(sizes, [[0, 0], [2, 2]]);
+        let report = run.into_report();
+        assert_eq!(report.results.len(), 4);
+        assert_eq!(rounds, 4, "one call per round, two rounds per size");
+    }
+
+    #[test]
+    fn a_size_that_cannot_fit_is_refused_before_any_is_measured() {
+        let options = Options {
+            parent_mib: vec![0, crate::ballast::MAX_MIB],
+            n: 1,
+            ..Options::default()
+        };
+        let mut rounds = 0;
+        let err = Run::start(&options, |_| rounds += 1).err().unwrap();
+        assert!(
+            err.to_string().starts_with("cannot make the parent "),
+            "{err}"
+        );
+        assert_eq!(rounds, 0);
     }
 
     #[test]
