@@ -58,7 +58,7 @@ pub(crate) struct SpawnCostArgs {
     #[arg(long, value_name = "LIST", value_delimiter = ',', default_value = "0,64,256,1024", value_parser = parse_mib, allow_hyphen_values = true)]
     pub parent_mib: Vec<u64>,
     /// Spawns per strategy and size
-    #[arg(short, value_name = "N", default_value_t = 200, value_parser = parse_count, allow_hyphen_values = true)]
+    #[arg(short, value_name = "N", default_value_t = 200, value_parser = parse_spawns, allow_hyphen_values = true)]
     pub n: usize,
     /// The program to spawn (no arguments)
     #[arg(long, default_value = "/bin/true")]
@@ -111,7 +111,7 @@ pub(crate) struct ExecLimitsArgs {
 #[derive(Debug, Args)]
 pub(crate) struct ProbeArgs {
     /// The descriptor to write the JSON report to
-    #[arg(long)]
+    #[arg(long, value_parser = parse_fd)]
     pub report_fd: i32,
     /// What the parent set up, as JSON
     #[arg(long, required_unless_present = "ids_only")]
@@ -211,7 +211,7 @@ pub(crate) fn parse_stack(s: &str) -> Result<forklab_lab::exec_limits::StackLimi
 #[command(after_help = RACE_HELP)]
 pub(crate) struct RaceArgs {
     /// Trials: one fork each, the child reaped before the next
-    #[arg(short, default_value_t = 10_000, value_parser = parse_count, allow_hyphen_values = true)]
+    #[arg(short, default_value_t = 10_000, value_parser = parse_trials, allow_hyphen_values = true)]
     pub n: usize,
     /// How the child is created: fork (the fork(2) system call), vfork (clone with
     /// CLONE_VM|CLONE_VFORK: the child runs first by construction), clone (clone(2) without
@@ -257,23 +257,63 @@ pub(crate) enum RaceFormat {
     Json,
 }
 
-/// A size in MiB: a non-negative integer.
+/// A size in MiB for `spawn-cost --parent-mib`: a non-negative integer, at most the largest
+/// size whose bytes a `u64` holds.
 pub(crate) fn parse_mib(s: &str) -> Result<u64, String> {
+    use std::num::IntErrorKind;
     if s.trim_start().starts_with('-') {
         return Err(format!("sizes cannot be negative: {s}"));
     }
-    s.trim()
-        .parse()
-        .map_err(|_| format!("not a size in MiB: {s:?}"))
+    let max = forklab_lab::ballast::MAX_MIB;
+    match s.trim().parse::<u64>() {
+        Ok(mib) if mib <= max => Ok(mib),
+        Ok(_) => Err(too_large(max)),
+        Err(e) if *e.kind() == IntErrorKind::PosOverflow => Err(too_large(max)),
+        Err(_) => Err(format!("not a size in MiB: {s:?}")),
+    }
 }
 
-/// A count of at least 1.
-pub(crate) fn parse_count(s: &str) -> Result<usize, String> {
+/// `spawn-cost -n`: spawns per strategy and size.
+pub(crate) fn parse_spawns(s: &str) -> Result<usize, String> {
+    parse_count(s, forklab_lab::spawn_cost::MAX_N)
+}
+
+/// `race -n`: trials.
+pub(crate) fn parse_trials(s: &str) -> Result<usize, String> {
+    parse_count(s, forklab_lab::race::MAX_TRIALS)
+}
+
+/// A count from 1 to `max`.
+fn parse_count(s: &str, max: usize) -> Result<usize, String> {
+    use std::num::IntErrorKind;
     match s.trim().parse::<i64>() {
-        Ok(n) if n >= 1 => usize::try_from(n).map_err(|_| format!("too large: {s}")),
-        Ok(n) => Err(format!("must be at least 1, got {n}")),
+        Ok(n) if n < 1 => Err(format!("must be at least 1, got {n}")),
+        Ok(n) => usize::try_from(n)
+            .ok()
+            .filter(|&n| n <= max)
+            .ok_or_else(|| too_large(max)),
+        Err(e) => match e.kind() {
+            IntErrorKind::PosOverflow => Err(too_large(max)),
+            IntErrorKind::NegOverflow => Err(format!("must be at least 1, got {}", s.trim())),
+            _ => Err(format!("not a number: {s:?}")),
+        },
+    }
+}
+
+/// The hidden probe's `--report-fd`: a descriptor number.
+pub(crate) fn parse_fd(s: &str) -> Result<i32, String> {
+    use std::num::IntErrorKind;
+    match s.trim().parse::<i32>() {
+        Ok(fd) if fd >= 0 => Ok(fd),
+        Ok(fd) => Err(format!("a descriptor cannot be negative, got {fd}")),
+        Err(e) if *e.kind() == IntErrorKind::PosOverflow => Err(too_large(i32::MAX)),
         Err(_) => Err(format!("not a number: {s:?}")),
     }
+}
+
+/// What every numeric flag says of a value above its range.
+fn too_large(max: impl std::fmt::Display) -> String {
+    format!("too large (max {max})")
 }
 
 #[cfg(test)]
@@ -282,12 +322,33 @@ mod tests {
 
     #[test]
     fn counts_and_sizes() {
-        assert_eq!(parse_count("10"), Ok(10));
-        assert!(parse_count("0").unwrap_err().contains("at least 1"));
-        assert!(parse_count("-5").unwrap_err().contains("at least 1"));
-        assert!(parse_count("abc").unwrap_err().contains("not a number"));
+        assert_eq!(parse_count("10", 10), Ok(10));
+        assert!(parse_count("0", 10).unwrap_err().contains("at least 1"));
+        assert!(parse_count("-5", 10).unwrap_err().contains("at least 1"));
+        assert!(parse_count("abc", 10).unwrap_err().contains("not a number"));
         assert_eq!(parse_mib("1024"), Ok(1024));
         assert!(parse_mib("-1").unwrap_err().contains("negative"));
+    }
+
+    #[test]
+    fn numbers_above_the_range_are_too_large_not_malformed() {
+        assert_eq!(parse_count("11", 10), Err("too large (max 10)".into()));
+        let huge = "99999999999999999999";
+        assert_eq!(parse_count(huge, 10), Err("too large (max 10)".into()));
+        assert_eq!(
+            parse_count(&format!("-{huge}"), 10),
+            Err(format!("must be at least 1, got -{huge}"))
+        );
+        assert_eq!(parse_spawns(huge), Err("too large (max 1000000)".into()));
+        assert_eq!(parse_trials(huge), Err("too large (max 100000000)".into()));
+        assert_eq!(
+            parse_mib(huge),
+            Err("too large (max 17592186044415)".into())
+        );
+        assert_eq!(parse_mib("17592186044416"), parse_mib(huge));
+        assert_eq!(parse_mib("17592186044415"), Ok(17592186044415));
+        assert_eq!(parse_fd(huge), Err("too large (max 2147483647)".into()));
+        assert_eq!(parse_fd("3"), Ok(3));
     }
 
     #[test]

@@ -80,6 +80,12 @@ pub(crate) fn to_stdout(
         .context(CANNOT_WRITE)
 }
 
+/// A write to stdout that failed elsewhere (in a child, say), reported as [`to_stdout`]
+/// reports its own: `cannot write output: …`, or a broken pipe [`is_broken_pipe`] finds.
+pub(crate) fn cannot_write(e: io::Error) -> anyhow::Error {
+    anyhow::Error::new(e).context(CANNOT_WRITE)
+}
+
 /// `eprintln!` that cannot panic: with stderr closed or full there is nowhere left to report
 /// to, and the command's work and exit status matter more than the message.
 macro_rules! to_stderr {

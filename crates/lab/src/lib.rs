@@ -20,10 +20,13 @@
 //!
 //! Also here: [`inherit`], what crosses `fork(2)` and `execve(2)`, measured (TLPI's table),
 //! and [`exec_limits`], the `E2BIG` boundary, `MAX_ARG_STRLEN`, empty `argv` and `#!` lines,
-//! found with real `execve` calls. All `unsafe` code is in the private `sys` module.
+//! found with real `execve` calls. [`ballast`] makes the parent large for spawn cost, within
+//! what the machine and the process's cgroups allow ([`cgroup_memory`]). All `unsafe` code is
+//! in the private `sys` module.
 #![deny(missing_docs)]
 
 pub mod ballast;
+pub mod cgroup_memory;
 pub mod exec_limits;
 pub mod inherit;
 pub mod race;

@@ -88,6 +88,8 @@ struct Line {
     limit: u64,
     argc: Option<u64>,
     sysconf: Option<u64>,
+    /// How the program ended at the boundary.
+    ended: Option<String>,
 }
 
 impl Line {
@@ -105,7 +107,21 @@ impl Line {
             show(self.argc),
             show(self.sysconf),
             if differs { " !" } else { "" }
-        )
+        )?;
+        self.print_ending(out)
+    }
+
+    /// Under the row: how the program ended, when it ran and exited with a status other than
+    /// 0. That is the program's own affair (execve took the list; `/bin/false` exits 1
+    /// whatever its arguments), so it is said, not flagged. A signal is among the differences.
+    fn print_ending(&self, out: &mut dyn Write) -> io::Result<()> {
+        match self.ended.as_deref() {
+            Some(ended) if ended != "exit 0" && exec_limits::program_exited(ended) => writeln!(
+                out,
+                "  the program ran with that list and ended with {ended} (its own status)"
+            ),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -117,6 +133,7 @@ fn print_arg_max(out: &mut dyn Write, r: &Report) -> io::Result<()> {
         limit: r.arg_limit_bytes,
         argc: Some(r.argc),
         sysconf: r.sysconf_arg_max,
+        ended: Some(r.program_at_boundary.clone()),
     };
     let per_stack: Vec<(Line, Option<&String>)> = r
         .per_stack
@@ -129,6 +146,7 @@ fn print_arg_max(out: &mut dyn Write, r: &Report) -> io::Result<()> {
                 limit: p.arg_limit_bytes,
                 argc: p.argc,
                 sysconf: p.sysconf_arg_max,
+                ended: p.program_at_boundary.clone(),
             };
             (line, p.skipped.as_ref())
         })

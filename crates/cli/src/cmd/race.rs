@@ -50,7 +50,11 @@ fn single(args: &RaceArgs, format: RaceFormat) -> anyhow::Result<Outcome> {
     let mut bar = LateBar::new(args.n);
     let race = race::run(&options, lines, &mut |p| bar.update(p));
     bar.finish();
-    let race = race?;
+    // The lines the two processes write themselves are this command's output.
+    let race = race.map_err(|e| match e {
+        race::Error::Write(e) => output::cannot_write(e),
+        e => e.into(),
+    })?;
     match format {
         RaceFormat::Table => output::to_stdout(|out| print_race(out, &race))?,
         RaceFormat::Json => output::print_json(&race)?,
@@ -127,16 +131,17 @@ fn analyze(file: Option<&Path>, format: RaceFormat) -> anyhow::Result<Outcome> {
     for problem in &analysis.problems {
         crate::output::to_stderr!("{problem}");
     }
-    match format {
-        RaceFormat::Json => output::print_json(&analysis)?,
-        _ => output::to_stdout(|out| print_analysis(out, &analysis))?,
-    }
     if analysis.trials == 0 {
+        // Nothing to count: a summary of zeros would only hide the error.
         crate::output::to_stderr!(
             "forklab: error: no trials in {}: expected lines like \"0 parent\" and \"0 child\"",
             analysis.source
         );
         return Ok(Outcome::Failure);
+    }
+    match format {
+        RaceFormat::Json => output::print_json(&analysis)?,
+        _ => output::to_stdout(|out| print_analysis(out, &analysis))?,
     }
     if analysis.malformed == 0 {
         return Ok(Outcome::Success);

@@ -37,12 +37,21 @@ fn a_closed_stdout_ends_every_command_quietly() {
     let file = lines.path().to_str().unwrap();
     let spawn_cost = ["spawn-cost", "-n", "3", "--parent-mib", "0"];
     let spawn_cost = &spawn_cost[..];
-    let commands: [&[&str]; 13] = [
+    let commands: [&[&str]; 14] = [
         spawn_cost,
         &[spawn_cost, &["--json"]].concat(),
         &["race", "-n", "300"],
         &["race", "-n", "300", "--json"],
         &["race", "-n", "300", "--format", "tlpi"],
+        &[
+            "race",
+            "-n",
+            "300",
+            "--measure",
+            "stdout",
+            "--format",
+            "tlpi",
+        ],
         &["race", "-n", "20", "--sweep"],
         &["race", "--analyze", file],
         &["race", "--analyze", file, "--json"],
@@ -67,6 +76,15 @@ fn a_full_disk_is_one_line_and_exit_2() {
     for args in [
         &["race", "--analyze", file][..],
         &["race", "--analyze", file, "--json"][..],
+        &[
+            "race",
+            "-n",
+            "300",
+            "--measure",
+            "stdout",
+            "--format",
+            "tlpi",
+        ][..],
         &[
             "spawn-cost",
             "-n",
@@ -121,6 +139,15 @@ fn a_closed_or_full_stderr_never_panics() {
             assert_eq!(status.code(), Some(expected), "{args:?}");
         }
     }
+}
+
+#[test]
+fn the_hidden_probe_says_a_descriptor_is_too_large() {
+    assert_eq!(
+        error_line(["__probe", "--report-fd", "99999999999", "--ids-only"]),
+        "forklab: error: invalid value '99999999999' for '--report-fd <REPORT_FD>': too large \
+         (max 2147483647) (see --help)"
+    );
 }
 
 #[test]

@@ -133,8 +133,12 @@ fn below_128_kib_the_stack_itself_is_the_bound() {
         "{ended}"
     );
     if ended != "exit 0" {
-        assert!(differences.contains("no room to start it"), "{differences}");
+        assert!(
+            differences.contains(&format!("then the program was killed by {ended}")),
+            "{differences}"
+        );
     }
+    assert!(!differences.contains("no room"), "{differences}");
     assert_eq!(r["program_at_boundary"], "exit 0");
 }
 
@@ -167,6 +171,26 @@ fn bad_stack_sizes_are_usage_errors() {
     usage_error("-1", "cannot be negative");
     usage_error("8M,8X", "not a size: \"8X\"");
     usage_error("", "not a size");
+}
+
+#[test]
+fn stack_sizes_too_large_say_so_and_the_maximum() {
+    for (stack, max) in [
+        ("99999999999999999999", "18446744073709551615"),
+        ("18446744073709551616", "18446744073709551615"),
+        ("99999999999999999999K", "18014398509481983K"),
+        ("8M,17592186044416M", "17592186044415M"),
+        ("17179869184G", "17179869183G"),
+    ] {
+        let value = stack.rsplit(',').next().unwrap();
+        assert_eq!(
+            error_line(["exec-limits", "--stack", stack]),
+            format!(
+                "forklab: error: invalid value '{value}' for '--stack <SIZES>': too large (max \
+                 {max}) (see --help)"
+            )
+        );
+    }
 }
 
 #[test]
@@ -209,4 +233,42 @@ fn rlim_infinity_is_shown_as_unlimited() {
         stdout.contains("argc: the arguments of that call"),
         "{stdout}"
     );
+}
+
+/// A program that runs and exits non-zero (`/bin/false`; `cat`, whose arguments name no
+/// file) has been started by execve: its exit status is its own, not a failure to exec.
+#[test]
+fn a_program_that_exits_non_zero_ran() {
+    for program in ["/bin/false", "/bin/cat"] {
+        let out = forklab()
+            .args([
+                "exec-limits",
+                "--json",
+                "--stack",
+                "1M",
+                "--program",
+                program,
+            ])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(0), "{program}: {stderr}");
+        let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(r["differences"], serde_json::json!([]), "{program}");
+        assert_eq!(r["program_at_boundary"], "exit 1", "{program}");
+        assert_eq!(
+            r["per_stack"][0]["program_at_boundary"], "exit 1",
+            "{program}"
+        );
+        let table = stdout_of(&["exec-limits", "--program", program], 0);
+        assert!(!table.contains("no room"), "{program}:\n{table}");
+        assert!(!table.contains("! differs"), "{program}:\n{table}");
+        assert!(
+            table.contains("8M (now)  ")
+                && table.contains(
+                    "\n  the program ran with that list and ended with exit 1 (its own status)\n"
+                ),
+            "{program}:\n{table}"
+        );
+    }
 }

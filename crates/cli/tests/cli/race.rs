@@ -55,6 +55,16 @@ fn bad_counts_are_one_line_usage_errors() {
             "abc",
             "forklab: error: invalid value 'abc' for '-n <N>': not a number: \"abc\"",
         ),
+        (
+            "99999999999999999999",
+            "forklab: error: invalid value '99999999999999999999' for '-n <N>': too large (max \
+             100000000) (see --help)",
+        ),
+        (
+            "100000001",
+            "forklab: error: invalid value '100000001' for '-n <N>': too large (max 100000000) \
+             (see --help)",
+        ),
     ];
     for (n, message) in cases {
         let (stdout, stderr) = race(&["-n", n], 2);
@@ -301,13 +311,27 @@ fn malformed_lines_are_reported_skipped_and_fail_the_run() {
 }
 
 #[test]
-fn analyzing_a_file_without_trials_fails() {
-    let (stdout, stderr) = race(&["--analyze", "/dev/null"], 1);
-    assert_eq!(
-        stderr,
-        "forklab: error: no trials in /dev/null: expected lines like \"0 parent\" and \"0 child\"\n"
-    );
-    assert!(stdout.starts_with("All done\n"), "{stdout}");
+fn analyzing_input_without_trials_prints_only_the_error() {
+    for json in [&[][..], &["--json"][..]] {
+        let (stdout, stderr) = race(&[&["--analyze", "/dev/null"][..], json].concat(), 1);
+        assert_eq!(
+            stderr,
+            "forklab: error: no trials in /dev/null: expected lines like \"0 parent\" and \"0 child\"\n"
+        );
+        assert_eq!(stdout, "", "{json:?}");
+        let out = forklab()
+            .args([&["race", "--analyze"][..], json].concat())
+            .write_stdin("")
+            .assert()
+            .code(1)
+            .get_output()
+            .clone();
+        assert_eq!(
+            String::from_utf8(out.stderr).unwrap(),
+            "forklab: error: no trials in -: expected lines like \"0 parent\" and \"0 child\"\n"
+        );
+        assert!(out.stdout.is_empty(), "{json:?}");
+    }
 }
 
 #[test]
@@ -520,4 +544,81 @@ fn counts_of_one_are_singular() {
             file.display()
         )
     );
+}
+
+/// `--measure stdout --format tlpi`: the children write the lines themselves, and a failed
+/// write ends the run as one of ours does: a full disk is exit 2 and the one error line.
+#[test]
+fn tlpi_lines_to_a_full_disk_fail_at_once() {
+    for via in ["fork", "vfork", "clone"] {
+        let full = std::fs::File::options()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let started = Instant::now();
+        let out = std::process::Command::new(assert_cmd::cargo::cargo_bin("forklab"))
+            .args([
+                "race",
+                "-n",
+                "1000000",
+                "--measure",
+                "stdout",
+                "--format",
+                "tlpi",
+            ])
+            .args(["--via", via])
+            .stdout(full)
+            .stderr(std::process::Stdio::piped())
+            .output()
+            .unwrap();
+        assert_eq!(
+            String::from_utf8(out.stderr).unwrap(),
+            "forklab: error: cannot write output: No space left on device (os error 28)\n",
+            "{via}"
+        );
+        assert_eq!(out.status.code(), Some(2), "{via}");
+        assert!(started.elapsed() < Duration::from_secs(10), "{via}");
+    }
+}
+
+/// A reader that goes away (`| head -1`) ends the run at the next line, quietly (exit 0, as
+/// every command on a closed stdout), instead of running every trial for nobody.
+#[test]
+fn tlpi_lines_stop_when_the_reader_is_gone() {
+    use std::io::BufRead;
+    for via in ["fork", "vfork", "clone"] {
+        let started = Instant::now();
+        let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("forklab"))
+            // 100 million trials take hours: only stopping early passes.
+            .args([
+                "race",
+                "-n",
+                "100000000",
+                "--measure",
+                "stdout",
+                "--format",
+                "tlpi",
+            ])
+            .args(["--via", via])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut reader = std::io::BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        reader.read_line(&mut line).unwrap();
+        assert!(line == "0 parent\n" || line == "0 child\n", "{line:?}");
+        drop(reader);
+        let deadline = started + Duration::from_secs(20);
+        while child.try_wait().unwrap().is_none() {
+            if Instant::now() > deadline {
+                child.kill().unwrap();
+                panic!("{via}: forklab kept running after its reader was gone");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(String::from_utf8(out.stderr).unwrap(), "", "{via}");
+        assert_eq!(out.status.code(), Some(0), "{via}");
+    }
 }

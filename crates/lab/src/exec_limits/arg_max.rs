@@ -26,8 +26,9 @@ pub(crate) struct Boundary {
     pub envc: u64,
     /// The bytes of every argument and environment string, NULs included.
     pub bytes: u64,
-    /// How the program ended when exec'd with exactly that list: `exit 0`, or a signal when
-    /// execve took the list but the new program could not start (no room left on its stack).
+    /// How the program ended when exec'd with exactly that list: `exit N` when it ran and
+    /// exited (any status), `signal N (NAME)` when it was killed, `refused: …` when execve
+    /// failed this time.
     pub program_ended: String,
 }
 

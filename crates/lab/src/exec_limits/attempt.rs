@@ -9,10 +9,11 @@ use std::path::Path;
 /// What one `execve` did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Exec {
-    /// It succeeded: the program ran (and has been reaped) and ended so. A signal here means
-    /// execve passed its point of no return but the new program could not run.
+    /// execve returned no error; the process has been reaped and ended so. An exit status,
+    /// zero or not, is the program's own: it ran. A signal may be the program's crash or the
+    /// kernel's kill past execve's point of no return (from outside, the two look alike).
     Ran(WaitStatus),
-    /// It failed with this `errno`.
+    /// execve failed with this `errno`: the program never started.
     Refused(i32),
 }
 

@@ -31,7 +31,7 @@ mod strlen;
 
 pub use nproc::Nproc;
 pub use probe::ArgvReport;
-pub use report::{PerStack, Report};
+pub use report::{PerStack, Report, program_exited};
 pub use size::StackLimit;
 
 use std::path::PathBuf;

@@ -31,8 +31,9 @@ pub struct Report {
     /// The bound of the temporary stack (`RLIMIT_STACK` in whole pages, less an 8-byte
     /// terminator and the filename), which binds first below about 128 KiB; `null` unlimited.
     pub arg_max_stack_bound: Option<u64>,
-    /// How the program ended when exec'd with that largest list (`exit 0`; a signal means
-    /// execve took the list but the program could not start).
+    /// How the program ended when exec'd with that largest list: `exit N` (it ran; the status
+    /// is its own), `signal N (NAME)` (killed: flagged in `differences`), or `refused: …`
+    /// (execve failed when the list was tried again).
     pub program_at_boundary: String,
     /// `argc` of that largest call (the program name, then equal strings).
     pub argc: u64,
@@ -257,17 +258,32 @@ struct Bound {
     program_ended: Option<String>,
 }
 
+/// Whether the program, exec'd with a boundary's list, ran and exited on its own (with any
+/// status: `/bin/false` exits 1, `cat` exits 1 on arguments that name no file). Its exit
+/// status is the program's business; execve's part was done.
+pub fn program_exited(program_at_boundary: &str) -> bool {
+    program_at_boundary.starts_with("exit ")
+}
+
 impl Bound {
-    /// Set when execve took the boundary's list but the program did not run to `exit 0`.
+    /// Set when the program did not exit on its own at the boundary: it was killed by a
+    /// signal (execve returned no error; the program, or the kernel past execve's point of no
+    /// return, ended so), or execve refused the list when it was run again.
     fn did_not_run(&self) -> Option<String> {
         let ended = self.program_ended.as_deref()?;
-        (ended != "exit 0").then(|| {
-            format!(
-                "arg_max_bytes (stack {}): execve took {} bytes, but the program then ended with \
-                 {ended}: past execve's point of no return there was no room to start it",
-                self.stack,
-                self.measured.unwrap_or_default()
-            )
+        if program_exited(ended) {
+            return None;
+        }
+        let (stack, bytes) = (self.stack, self.measured.unwrap_or_default());
+        Some(match ended.strip_prefix("refused: ") {
+            Some(error) => format!(
+                "arg_max_bytes (stack {stack}): execve accepted {bytes} bytes while searching, \
+                 then refused the same list: {error}"
+            ),
+            None => format!(
+                "arg_max_bytes (stack {stack}): execve accepted {bytes} bytes and returned no \
+                 error, then the program was killed by {ended} instead of exiting"
+            ),
         })
     }
 
@@ -288,5 +304,38 @@ impl Bound {
             "arg_max_bytes (stack {}): measured {m}, formula {f}{why}",
             self.stack
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bound(ended: &str) -> Bound {
+        Bound {
+            stack: StackLimit::Bytes(8 << 20),
+            measured: Some(2_096_621),
+            formula: Some(2_096_621),
+            stack_bound: None,
+            program_ended: Some(ended.to_string()),
+        }
+    }
+
+    #[test]
+    fn an_exit_status_is_the_programs_own_a_signal_or_refusal_is_flagged() {
+        assert_eq!(bound("exit 0").did_not_run(), None);
+        assert_eq!(bound("exit 1").did_not_run(), None);
+        assert_eq!(
+            bound("signal 11 (SIGSEGV)").did_not_run().unwrap(),
+            "arg_max_bytes (stack 8M): execve accepted 2096621 bytes and returned no error, \
+             then the program was killed by signal 11 (SIGSEGV) instead of exiting"
+        );
+        assert_eq!(
+            bound("refused: Argument list too long (os error 7)")
+                .did_not_run()
+                .unwrap(),
+            "arg_max_bytes (stack 8M): execve accepted 2096621 bytes while searching, then \
+             refused the same list: Argument list too long (os error 7)"
+        );
     }
 }

@@ -63,10 +63,16 @@ impl FromStr for StackLimit {
             "G" | "GB" | "GIB" => 30,
             _ => return Err(not_a_size(t)),
         };
-        let n: u64 = digits.parse().map_err(|_| not_a_size(t))?;
+        let too_large = || format!("too large (max {}{suffix})", u64::MAX >> shift);
+        let n: u64 = digits
+            .parse()
+            .map_err(|e: std::num::ParseIntError| match e.kind() {
+                std::num::IntErrorKind::PosOverflow => too_large(),
+                _ => not_a_size(t),
+            })?;
         n.checked_mul(1 << shift)
             .map(StackLimit::Bytes)
-            .ok_or_else(|| format!("too large: {t:?}"))
+            .ok_or_else(too_large)
     }
 }
 
@@ -122,7 +128,16 @@ mod tests {
         assert!(err("8X").contains("not a size"));
         assert!(err("M").contains("not a size"));
         assert!(err("-1").contains("negative"));
-        assert!(err("99999999999999G").contains("too large"));
+        assert_eq!(err("99999999999999G"), "too large (max 17179869183G)");
+        assert_eq!(
+            err("99999999999999999999"),
+            "too large (max 18446744073709551615)"
+        );
+        assert_eq!(
+            err("99999999999999999999k"),
+            "too large (max 18014398509481983k)"
+        );
+        assert_eq!("17179869183G".parse(), Ok(Bytes(17179869183 << 30)));
     }
 
     #[test]

@@ -1,15 +1,17 @@
 //! The board of a run: the ticket dispenser, each side's latest ticket, and one record per
 //! trial, all in memory shared with the children (see `sys::shm` for why shared).
 //!
-//! Layout, in 64-bit words: a header (`NEXT`, then a ticket and a time per side), then three
+//! Layout, in 64-bit words: a header (`NEXT`, then a ticket and a time per side, then the
+//! `errno` of a failed line write), then three
 //! words per trial: the child's latency with bit 63 set when it was first, the parent's
 //! latency (both for the ticket measure only), and the trial's wall time (all ns).
 
 use super::report::{First, Latency};
 use crate::stats::quantile;
-use crate::sys::race::{FirstAct, Stub};
+use crate::sys::race::{FirstAct, SHORT_WRITE, Stub};
 use crate::sys::shm::SharedWords;
 use std::io;
+use std::os::fd::BorrowedFd;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 const NEXT: usize = 0;
@@ -17,6 +19,8 @@ const PARENT_TICKET: usize = 1;
 const PARENT_NS: usize = 2;
 const CHILD_TICKET: usize = 3;
 const CHILD_NS: usize = 4;
+/// The `errno` of a side's failed line write (0: none), set by the side itself.
+const WRITE_ERROR: usize = 5;
 const HEADER: usize = 8;
 const PER_TRIAL: usize = 3;
 const CHILD_FIRST: u64 = 1 << 63;
@@ -60,6 +64,34 @@ impl Board {
                 ticket: self.word(CHILD_TICKET),
                 at_ns: self.word(CHILD_NS),
             },
+        }
+    }
+
+    /// What both sides do first: write their line of trial `j` to `fd`, noting a failure on
+    /// this board.
+    pub(super) fn line_act<'a>(
+        &'a self,
+        fd: BorrowedFd<'a>,
+        parent: &'a [u8],
+        child: &'a [u8],
+    ) -> FirstAct<'a> {
+        FirstAct::Line {
+            fd,
+            parent,
+            child,
+            failed: self.word(WRITE_ERROR),
+        }
+    }
+
+    /// Why a side's line write failed, if one did since the board was made.
+    pub(super) fn write_error(&self) -> Option<io::Error> {
+        match self.word(WRITE_ERROR).load(Relaxed) {
+            0 => None,
+            SHORT_WRITE => Some(io::Error::new(
+                io::ErrorKind::WriteZero,
+                "a line was written only in part",
+            )),
+            errno => Some(io::Error::from_raw_os_error(errno as i32)),
         }
     }
 

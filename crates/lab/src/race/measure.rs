@@ -37,7 +37,13 @@ pub(super) fn measure(
                 capture_file().map_err(system("create an in-memory file for the lines"))?;
             let ran = trials(Sink::Lines(capture.as_fd()))?;
             let done = ran.done;
-            race.finish(ran, &board)?;
+            race.finish(ran, &board).map_err(|e| match e {
+                Error::Write(error) => Error::System {
+                    what: "write the lines to an in-memory file",
+                    error,
+                },
+                e => e,
+            })?;
             race.first = Some(count_lines(capture.into(), done)?);
             Ok(())
         }
@@ -126,6 +132,7 @@ impl Race {
                 message: format!("waiting for the child: {e}"),
             }),
             Some((trial, TrialError::Child(message))) => Err(Error::Trial { trial, message }),
+            Some((_, TrialError::Write(e))) => Err(Error::Write(e)),
         }
     }
 }

@@ -58,13 +58,18 @@ impl Default for Options {
     }
 }
 
+/// The most trials a run takes: about three hours here, and a board of 2.4 GB of shared
+/// memory (three words per trial).
+pub const MAX_TRIALS: usize = 100_000_000;
+
 /// Where the lines of [`Measure::Stdout`] go.
 #[derive(Clone, Copy, Debug)]
 pub enum Lines<'a> {
     /// To an in-memory file shared by both processes (as stdout is), read back and counted.
     Count,
     /// To this descriptor as they happen (the article's `> file`); not counted, so
-    /// [`Race::first`] is `None`.
+    /// [`Race::first`] is `None`. Each side checks its own write; the first that fails ends
+    /// the run with [`Error::Write`].
     Write(BorrowedFd<'a>),
 }
 
@@ -86,6 +91,9 @@ pub enum Error {
     /// Zero trials.
     #[error("-n must be at least 1")]
     NoTrials,
+    /// More than [`MAX_TRIALS`].
+    #[error("-n {0} is too many: at most {MAX_TRIALS} trials")]
+    TooMany(usize),
     /// A system call the run needs failed.
     #[error("cannot {what}: {error}")]
     System {
@@ -102,6 +110,11 @@ pub enum Error {
         /// What happened.
         message: String,
     },
+    /// A line could not be written to the descriptor of [`Lines::Write`] (its reader is gone:
+    /// `BrokenPipe`; a full disk): the run stopped at that trial. The message names the
+    /// cause itself, so the error has no `source`.
+    #[error("cannot write the lines: {0}")]
+    Write(io::Error),
     /// The lines read back do not match the trials (a write failed).
     #[error("the {trials} trials wrote lines that read back as {analysis}")]
     Lines {
@@ -124,6 +137,9 @@ pub fn run(
 ) -> Result<Race, Error> {
     if options.trials == 0 {
         return Err(Error::NoTrials);
+    }
+    if options.trials > MAX_TRIALS {
+        return Err(Error::TooMany(options.trials));
     }
     let variant = options.variant;
     let mut race = Race::new(options);

@@ -158,7 +158,7 @@ fn fifo_runs_as_root_and_is_skipped_with_the_reason_otherwise() {
 }
 
 #[test]
-fn zero_trials_is_an_error() {
+fn zero_or_too_many_trials_is_an_error() {
     let err = run(
         &Options {
             trials: 0,
@@ -169,6 +169,19 @@ fn zero_trials_is_an_error() {
     )
     .unwrap_err();
     assert_eq!(err.to_string(), "-n must be at least 1");
+    let err = run(
+        &Options {
+            trials: MAX_TRIALS + 1,
+            ..Options::default()
+        },
+        Lines::Count,
+        &mut |_| {},
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "-n 100000001 is too many: at most 100000000 trials"
+    );
 }
 
 #[test]
@@ -198,5 +211,32 @@ fn a_sweep_runs_the_whole_matrix() {
     assert_eq!(last, 256 * sweep.variants.len());
     for race in sweep.variants.iter().filter(|r| r.skipped.is_none()) {
         assert_eq!(race.first.unwrap().trials(), 256, "{}", race.variant());
+    }
+}
+
+#[test]
+fn a_failed_line_write_ends_the_run_with_its_cause() {
+    let full = std::fs::File::options()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let (reader, closed) = std::io::pipe().unwrap();
+    drop(reader);
+    for via in [Via::Fork, Via::Vfork, Via::Clone] {
+        let variant = Variant {
+            via,
+            measure: Measure::Stdout,
+            ..Variant::default()
+        };
+        let options = Options {
+            trials: 100_000,
+            variant,
+        };
+        for (fd, errno) in [(full.as_fd(), libc::ENOSPC), (closed.as_fd(), libc::EPIPE)] {
+            match run(&options, Lines::Write(fd), &mut |_| {}) {
+                Err(Error::Write(e)) => assert_eq!(e.raw_os_error(), Some(errno), "{via}"),
+                other => panic!("{via}: {other:?}"),
+            }
+        }
     }
 }

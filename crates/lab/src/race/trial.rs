@@ -35,6 +35,8 @@ pub(super) enum TrialError {
     Wait(io::Error),
     /// The child did not exit 0, or took no ticket.
     Child(String),
+    /// A side could not write its line: the run stops there.
+    Write(io::Error),
 }
 
 /// The trials that ran.
@@ -96,16 +98,18 @@ fn ticket_trial(j: usize, via: Via, board: &Board) -> Result<(), TrialError> {
 fn line_trial(j: usize, via: Via, fd: BorrowedFd<'_>, board: &Board) -> Result<(), TrialError> {
     let mut parent = [0u8; 32];
     let mut child = [0u8; 32];
-    let act = FirstAct::Line {
-        fd,
-        parent: format_line(&mut parent, j, "parent"),
-        child: format_line(&mut child, j, "child"),
-    };
+    let parent = format_line(&mut parent, j, "parent");
+    let child = format_line(&mut child, j, "child");
+    let act = board.line_act(fd, parent, child);
     let forked_ns = race::monotonic_ns();
     let pid = create(via, &act)?;
     reap(pid)?;
     board.record_time(j, forked_ns, race::monotonic_ns());
-    Ok(())
+    // Both sides' writes are done once the child is reaped; a failed one ends the run (a
+    // reader gone, a full disk): every later line would fail the same way.
+    board
+        .write_error()
+        .map_or(Ok(()), |e| Err(TrialError::Write(e)))
 }
 
 /// `"{j} {who}\n"` in `buf` (32 bytes hold any `usize` and either word).

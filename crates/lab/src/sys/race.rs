@@ -11,8 +11,8 @@
 //!
 //! The child's code lives here because it runs in a copy of a process that may have other
 //! threads (the test harness has), so it may only do async-signal-safe things: it takes a
-//! ticket (an atomic add and `clock_gettime`) or writes one pre-formatted line (`write(2)`),
-//! then `_exit`s. It allocates nothing, takes no lock and cannot panic.
+//! ticket (an atomic add and `clock_gettime`) or writes one pre-formatted line (`write(2)`,
+//! noting a failure's `errno` in shared memory: an atomic store), then `_exit`s. It allocates nothing, takes no lock and cannot panic.
 //!
 //! Deliberately not used: glibc's `fork()` wrapper. It runs `pthread_atfork` handlers, takes
 //! and then resets its stdio and malloc locks, and has the kernel store the child's tid in the
@@ -60,11 +60,18 @@ pub(crate) enum FirstAct<'a> {
         parent: &'a [u8],
         /// The child's line, `"j child\n"`.
         child: &'a [u8],
+        /// Where a side whose write fails stores the `errno` (or [`SHORT_WRITE`]): a word in
+        /// memory shared with the child, which has no other way to say so.
+        failed: &'a AtomicU64,
     },
 }
 
+/// What [`FirstAct::Line`] stores in `failed` when `write(2)` wrote only part of a line.
+pub(crate) const SHORT_WRITE: u64 = u64::MAX;
+
 impl FirstAct<'_> {
     /// Does this side's part. Async-signal-safe: atomics, `clock_gettime`, `write`.
+    /// Nothing is returned: a side that fails to write says so in the shared word.
     #[inline(always)]
     fn run(&self, side: Side) {
         match self {
@@ -78,11 +85,24 @@ impl FirstAct<'_> {
                     .store(next.fetch_add(1, Ordering::SeqCst), Ordering::Relaxed);
                 stub.at_ns.store(monotonic_ns(), Ordering::Relaxed);
             }
-            FirstAct::Line { fd, parent, child } => {
+            FirstAct::Line {
+                fd,
+                parent,
+                child,
+                failed,
+            } => {
                 let line = if side == Side::Parent { parent } else { child };
                 // SAFETY: writing from a valid buffer of `line.len()` bytes to a descriptor
-                // the caller keeps open. A short or failed write shows up in the count.
-                unsafe { raw::write(fd.as_raw_fd(), line) };
+                // the caller keeps open.
+                let ret = unsafe { raw::write(fd.as_raw_fd(), line) };
+                if ret != line.len() as isize {
+                    let code = if ret < 0 {
+                        ret.unsigned_abs() as u64
+                    } else {
+                        SHORT_WRITE
+                    };
+                    failed.store(code, Ordering::Relaxed);
+                }
             }
         }
     }
