@@ -3,8 +3,8 @@
 //! (root), a stack below the 128 KiB floor, and bad `--stack` values.
 
 use crate::support::bin as forklab;
-use crate::support::is_root;
 use crate::support::{error_line, stdout_of};
+use crate::support::{is_root, skip};
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -55,7 +55,7 @@ fn the_boundary_is_the_kernel_formula_to_the_byte() {
     for (p, stack) in per_stack.iter().zip(asked) {
         assert_eq!(p["stack_rlimit"].as_u64(), stack, "{p}");
         if !is_root() && p["skipped"].is_string() {
-            eprintln!("skipped {p}: not root");
+            skip(format_args!("{p}: not root"));
             continue;
         }
         let expected = formula(stack, u(&p["argc"]), program);
@@ -88,7 +88,7 @@ fn single_strings_empty_argv_and_shebang_lines() {
 fn rlimit_nproc_is_checked_at_execve() {
     let (_, r) = limits();
     if !is_root() {
-        eprintln!("skipped: needs root to setuid() to another user");
+        skip("the EAGAIN itself needs root to setuid() to another user");
         assert_eq!(r["nproc_at_execve"], "skipped");
         assert!(
             r["nproc_at_execve_detail"]

@@ -3,8 +3,8 @@
 //! behaviour when it runs set-user-ID.
 
 use crate::support::bin as forklab;
-use crate::support::is_root;
 use crate::support::{error_line, forklab_copy, stdout_of};
+use crate::support::{is_root, skip};
 use serde_json::Value;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
@@ -144,7 +144,7 @@ fn timers_threads_and_exit_handlers() {
 #[test]
 fn set_user_id_rows_when_root() {
     if !is_root() {
-        eprintln!("skipped: needs root (a set-user-ID copy owned by root, run as uid 65534)");
+        skip("the exec column needs root (a set-user-ID copy owned by root, run as uid 65534)");
         let r = row("setuid_exec_euid");
         assert_eq!(r["exec"], "skipped");
         assert!(r["note"].as_str().unwrap().contains("needs root"));
@@ -152,10 +152,10 @@ fn set_user_id_rows_when_root() {
     }
     let r = row("setuid_exec_euid");
     if r["exec"] == "skipped" && r["note"].as_str().unwrap().contains("nosuid") {
-        eprintln!(
-            "skipped: the temporary directory is on a nosuid mount: {}",
+        skip(format_args!(
+            "the temporary directory is on a nosuid mount: {}",
             r["note"]
-        );
+        ));
         return;
     }
     // The article's execve_cat: uid 65534 execs a set-user-ID-root file; the effective and
@@ -170,7 +170,7 @@ fn set_user_id_rows_when_root() {
 #[test]
 fn set_user_id_rows_are_skipped_without_root() {
     if !is_root() {
-        eprintln!("covered by set_user_id_rows_when_root: this run is not root");
+        skip("as not root this is set_user_id_rows_when_root's check");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -237,7 +237,7 @@ fn the_probe_is_hidden() {
 #[test]
 fn a_set_user_id_copy_only_reports_credentials() {
     if !is_root() {
-        eprintln!("skipped: needs root to make a set-user-ID-root copy");
+        skip("needs root to make a set-user-ID-root copy");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -261,7 +261,7 @@ fn a_set_user_id_copy_only_reports_credentials() {
     );
     let seen: Value = serde_json::from_slice(&out.stdout).unwrap();
     if seen["uid"] == serde_json::json!([65534, 65534, 65534]) {
-        eprintln!("skipped: the temporary directory is mounted nosuid");
+        skip("the temporary directory is mounted nosuid");
         return;
     }
     assert_eq!(seen["uid"], serde_json::json!([65534, 0, 0]));

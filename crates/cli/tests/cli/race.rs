@@ -2,6 +2,7 @@
 //! run it reads, and a fork failing part-way (root and a pids cgroup).
 
 use crate::support::bin as forklab;
+use crate::support::skip;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -338,7 +339,7 @@ fn analyzing_input_without_trials_prints_only_the_error() {
 fn a_run_without_a_single_trial_meets_no_expectation() {
     let cgroup = match pids_cgroup(&format!("forklab-race-zero-{}", std::process::id())) {
         Ok(cgroup) => cgroup,
-        Err(why) => return eprintln!("skipping the zero-trial test: {why}"),
+        Err(why) => return skip(why),
     };
     let dir = &cgroup.0;
     std::fs::write(dir.join("pids.max"), "1").unwrap();
@@ -387,7 +388,10 @@ fn a_sweep_has_one_row_per_variant() {
     assert_eq!(variants.len(), 3 * 2 * 4);
     for r in variants {
         if let Some(reason) = r["skipped"].as_str() {
-            eprintln!("skipped {}/{}/{}: {reason}", r["via"], r["pin"], r["sched"]);
+            skip(format_args!(
+                "{}/{}/{}: {reason}",
+                r["via"], r["pin"], r["sched"]
+            ));
             continue;
         }
         assert_eq!(
@@ -454,7 +458,7 @@ fn wait_for_forks_in(dir: &Path) {
 fn a_fork_failing_mid_run_reports_the_trials_so_far_and_exits_1() {
     let cgroup = match pids_cgroup(&format!("forklab-race-test-{}", std::process::id())) {
         Ok(cgroup) => cgroup,
-        Err(why) => return eprintln!("skipping the EAGAIN test: {why}"),
+        Err(why) => return skip(why),
     };
     let dir = &cgroup.0;
     let bin = assert_cmd::cargo::cargo_bin("forklab");

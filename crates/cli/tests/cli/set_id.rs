@@ -17,17 +17,17 @@ fn run(path: &std::path::Path) -> Option<(Option<i32>, String)> {
 #[test]
 fn refuses_to_run_set_user_id_or_set_group_id() {
     if !is_root() {
-        eprintln!("skipped: making a set-user-ID copy owned by another user needs root");
+        skip("making a set-user-ID copy owned by another user needs root");
         return;
     }
     let dir = tempfile::tempdir().unwrap();
     let setuid = forklab_copy(dir.path(), NOBODY, 0, 0o4755);
     let (code, stderr) = run(&setuid).unwrap();
     if code == Some(0) {
-        eprintln!(
-            "skipped: {} is mounted nosuid, the bit had no effect",
+        skip(format_args!(
+            "{} is mounted nosuid, the bit had no effect",
             dir.path().display()
-        );
+        ));
         return;
     }
     assert_eq!(code, Some(2), "{stderr}");

@@ -303,7 +303,7 @@ impl Drop for MemoryCgroup {
 fn a_size_over_the_cgroup_limit_is_refused_not_oom_killed() {
     let cgroup = match MemoryCgroup::new(64) {
         Ok(cgroup) => cgroup,
-        Err(why) => return eprintln!("skipped: {why}"),
+        Err(why) => return skip(why),
     };
     let out = cgroup.run("spawn-cost --parent-mib 0,256 -n 2");
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -328,7 +328,7 @@ fn a_size_over_the_cgroup_limit_is_refused_not_oom_killed() {
 fn sizes_that_fit_the_cgroup_are_measured_in_it() {
     let cgroup = match MemoryCgroup::new(256) {
         Ok(cgroup) => cgroup,
-        Err(why) => return eprintln!("skipped: {why}"),
+        Err(why) => return skip(why),
     };
     let out = cgroup.run("spawn-cost --parent-mib 0,96 -n 5 --strategy auto,fork-exec --json");
     let stderr = String::from_utf8_lossy(&out.stderr);

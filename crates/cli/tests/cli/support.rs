@@ -35,6 +35,16 @@ where
     stderr.trim_end().to_string()
 }
 
+/// Says that (part of) the running test checked nothing, and why, where `cargo test` shows
+/// it: libtest captures `eprintln!`, not writes to the stderr handle itself. libtest names
+/// each test's thread after the test.
+pub fn skip(why: impl std::fmt::Display) {
+    use std::io::Write;
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}
+
 /// Whether the tests run as root.
 pub fn is_root() -> bool {
     forklab_spawn::Identity::current().euid == 0
