@@ -86,7 +86,7 @@ strategies! {
             return assert_refused(&mut cmd, strategy, "posix_spawn cannot change user or group IDs");
         }
         if !is_root() {
-            return skip("user_and_groups_as_root", "changing uid and gid needs root");
+            return skip("changing uid and gid needs root");
         }
         let out = sh("id -u; id -g; id -G", strategy, |c| { c.uid(65534).gid(65534); });
         assert_eq!(out, "65534\n65534\n65534\n", "supplementary groups of root are dropped");
@@ -100,7 +100,7 @@ strategies! {
             return refused_cgroup(root);
         }
         if let Some(why) = cgroup_cannot(root) {
-            return skip("cgroup_v1_placement_as_root", &why);
+            return skip(&why);
         }
         let name = format!("forklab-test-{}-{strategy}", std::process::id());
         let dir = CgroupDir::create(&root.join(&name));
@@ -110,13 +110,13 @@ strategies! {
 
     fn cgroup_v2_placement_as_root(strategy: Strategy) {
         let Some(root) = cgroup2_mount() else {
-            return skip("cgroup_v2_placement_as_root", "no cgroup v2 hierarchy is mounted");
+            return skip("no cgroup v2 hierarchy is mounted");
         };
         if strategy == Strategy::PosixSpawn {
             return refused_cgroup(&root);
         }
         if let Some(why) = cgroup_cannot(&root) {
-            return skip("cgroup_v2_placement_as_root", &why);
+            return skip(&why);
         }
         let name = format!("forklab-test2-{}-{strategy}", std::process::id());
         let dir = CgroupDir::create(&root.join(&name));

@@ -132,7 +132,7 @@ strategies! {
             return assert_refused(&mut cmd, strategy, "posix_spawn cannot set resource limits");
         }
         if !is_root() {
-            return skip("over_nproc_after_setuid_fails_at_execve_as_root", "needs root to setuid");
+            return skip("needs root to setuid");
         }
         // The check in do_execveat_common: a user over RLIMIT_NPROC after setuid gets EAGAIN.
         // setuid counts the user's *other* processes, so keep one alive for the duration.

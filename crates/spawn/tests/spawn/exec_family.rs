@@ -253,10 +253,7 @@ fn failed_exec_in_place_leaves_signals_as_they_were() {
 #[test]
 fn failed_exec_in_place_changes_credentials_of_every_thread_as_root() {
     if !is_root() {
-        return skip(
-            "failed_exec_in_place_changes_credentials_of_every_thread_as_root",
-            "changing uid needs root",
-        );
+        return skip("changing uid needs root");
     }
     let (out, code) = run_helper("failed-exec-changes-every-thread");
     assert_eq!(code, Some(0), "{out}");

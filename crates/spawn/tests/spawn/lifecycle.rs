@@ -24,9 +24,8 @@ strategies! {
     }
 
     fn kill_after_reaping_never_reaches_the_next_owner_of_the_pid_as_root(strategy: Strategy) {
-        const NAME: &str = "kill_after_reaping_never_reaches_the_next_owner_of_the_pid_as_root";
         if !is_root() {
-            return skip(NAME, "choosing the next pid (kernel.ns_last_pid) needs root");
+            return skip("choosing the next pid (kernel.ns_last_pid) needs root");
         }
         let mut reaped = Command::new("/bin/true").strategy(strategy).spawn().unwrap();
         let pid = reaped.id().as_raw();
@@ -48,7 +47,7 @@ strategies! {
             stranger.kill(Signal::KILL).unwrap();
             stranger.wait().unwrap();
         }
-        skip(NAME, "other processes kept taking the pid");
+        skip("other processes kept taking the pid");
     }
 
     fn wait_with_a_time_limit(strategy: Strategy) {

@@ -55,10 +55,13 @@ pub fn status_field(field: &str, strategy: Strategy, edit: impl FnOnce(&mut Comm
     line[prefix.len()..].trim().to_string()
 }
 
-/// Says that a test did not check anything, and why, where `cargo test` shows it: libtest
-/// captures what `print!`/`eprint!` write, but not writes to the stderr handle itself.
-pub fn skip(test: &str, why: &str) {
+/// Says that a test checked nothing, and why, where `cargo test` shows it: libtest captures
+/// what `print!`/`eprint!` write, but not writes to the stderr handle itself. libtest names
+/// each test's thread after the test (here with the strategy).
+pub fn skip(why: &str) {
     use std::io::Write;
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
     let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
 }
 
