@@ -7,9 +7,9 @@
 //! The one exception is a process that reaps children behind the `Child`'s back: `SIGCHLD`
 //! set to `SIG_IGN` or `SA_NOCLDWAIT` (the kernel reaps at exit), or a `waitpid(-1)` elsewhere.
 //! There, ask for a pidfd at spawn ([`crate::Command::pidfd`]): it names the child for good,
-//! and signals through it fail with `ESRCH` instead of reaching a stranger. As with std,
-//! [`Child::pidfd`] is an error when none was asked for; no pidfd is ever opened late, when
-//! the pid might already name someone else.
+//! and waits and signals go through it: a wait then fails with `ECHILD` and a signal with
+//! `ESRCH` instead of reaching a stranger. As with std, [`Child::pidfd`] is an error when none
+//! was asked for: a pidfd opened late might already name someone else.
 
 use crate::{Pid, PidFd, Strategy, WaitStatus, sys};
 use std::io::{self, PipeReader, PipeWriter, Read};
@@ -90,17 +90,13 @@ impl Child {
     /// Waits for the child to end (closing its stdin first, so it sees end-of-file).
     pub fn wait(&mut self) -> io::Result<WaitStatus> {
         drop(self.stdin.take());
-        if let Some(status) = self.status {
-            return Ok(status);
-        }
-        let status = sys::wait::wait(self.pid.as_raw(), false)?.expect("blocking wait");
-        self.status = Some(status);
-        Ok(status)
+        Ok(self.reap(false)?.expect("a blocking wait returns a status"))
     }
 
     /// Waits at most `timeout` for the child to end: `Ok(None)` if it is still running then
-    /// (it is neither killed nor reaped). `Duration::MAX` waits for good. Sleeps on a pidfd
-    /// (the child's own, or one opened for the wait while the child is still unreaped).
+    /// (it is neither killed nor reaped). `Duration::MAX` waits for good. Sleeps on the
+    /// child's pidfd; without one, on a pidfd opened for the wait, after checking that it
+    /// names a child of ours that is not yet reaped (`ECHILD` otherwise).
     pub fn wait_timeout(&mut self, timeout: Duration) -> io::Result<Option<WaitStatus>> {
         drop(self.stdin.take());
         if self.status.is_some() {
@@ -112,7 +108,10 @@ impl Child {
             Some(pidfd) => Some(pidfd.as_fd()),
             None => {
                 opened = sys::wait::pidfd_open(self.pid.as_raw()).ok();
-                opened.as_ref().map(AsFd::as_fd)
+                match &opened {
+                    Some(fd) => Some(sys::wait::unreaped_child(fd.as_fd()).map(|()| fd.as_fd())?),
+                    None => None,
+                }
             }
         };
         let ended = match pidfd {
@@ -141,8 +140,25 @@ impl Child {
 
     /// The status if the child has ended, without blocking.
     pub fn try_wait(&mut self) -> io::Result<Option<WaitStatus>> {
+        self.reap(true)
+    }
+
+    /// Reaps the child once and remembers how it ended. Through its pidfd when it has one
+    /// (`waitid(P_PIDFD)`, Linux 5.4), so that a pid reused after someone else reaped it can
+    /// never hand us a stranger's status; else by pid, which is ours until we reap it.
+    fn reap(&mut self, nohang: bool) -> io::Result<Option<WaitStatus>> {
         if self.status.is_none() {
-            self.status = sys::wait::wait(self.pid.as_raw(), true)?;
+            let pid = self.pid.as_raw();
+            self.status = match &self.pidfd {
+                Some(pidfd) => match sys::wait::wait_pidfd(pidfd.as_fd(), nohang) {
+                    // Linux 5.3 has pidfds but not P_PIDFD.
+                    Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
+                        sys::wait::wait(pid, nohang)?
+                    }
+                    other => other?,
+                },
+                None => sys::wait::wait(pid, nohang)?,
+            };
         }
         Ok(self.status)
     }

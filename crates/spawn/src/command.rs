@@ -62,7 +62,12 @@ pub struct Command {
 
 impl Command {
     /// A command running `program`: a path if it contains `/`, else a name searched in `PATH`
-    /// with the rules of `execvp(3)`. `argv[0]` is `program`.
+    /// (the command's own, else this process's, else `/bin:/usr/bin`) with the rules of
+    /// `execvp(3)`. `argv[0]` is `program`. The search happens in the child, one `execve` per
+    /// candidate, except with `PosixSpawn`: there this process picks the first candidate it
+    /// may execute (`faccessat`, from the child's working directory), since glibc's
+    /// `posix_spawnp` would read `PATH` from the live environment; a candidate only `execve`
+    /// can refuse (a `noexec` mount) then ends the search instead of being skipped.
     pub fn new(program: impl AsRef<OsStr>) -> Command {
         let mut invalid = None;
         let program = c_string(program.as_ref(), &mut invalid);
@@ -277,7 +282,9 @@ impl Command {
     }
 
     /// Moves the child into the cgroup directory `dir` (v1 or v2) before it execs, so that
-    /// everything the program does is counted there.
+    /// everything the program does is counted there. On v2, `Clone3`, `Auto` and `ForkExec`
+    /// create it there (`clone3(CLONE_INTO_CGROUP)`, Linux 5.7; `ForkExec` then forks through
+    /// `clone3`); otherwise the child writes itself into `cgroup.procs` as its first act.
     pub fn cgroup(&mut self, dir: impl AsRef<Path>) -> &mut Command {
         self.cgroup = Some(dir.as_ref().to_path_buf());
         self

@@ -83,11 +83,6 @@ impl CommandEnv {
         }
     }
 
-    /// Whether `PATH` differs from the parent's.
-    pub(crate) fn path_overridden(&self) -> bool {
-        self.clear || self.vars.contains_key(OsStr::new("PATH"))
-    }
-
     /// The edits, for inspection: `(key, Some(value))` sets, `(key, None)` removes.
     pub(crate) fn edits(&self) -> impl Iterator<Item = (&OsStr, Option<&OsStr>)> {
         self.vars.iter().map(|(k, v)| (k.as_os_str(), v.as_deref()))

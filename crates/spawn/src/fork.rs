@@ -15,7 +15,7 @@ pub enum Fork {
 
 /// `fork(2)`, refused with an error when the
 /// process has more than one thread, because then the child could deadlock on a lock held by
-/// a thread that does not exist in it. See [`crate::fork_unchecked`] for the unchecked call.
+/// a thread that does not exist in it. See [`crate::raw::fork_unchecked`] for the unchecked call.
 pub fn fork() -> io::Result<Fork> {
     crate::sys::fork::fork_checked()
 }

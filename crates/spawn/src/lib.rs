@@ -22,9 +22,9 @@
 //! ```
 //!
 //! A failure between process creation and exec (no such program, a bad working directory, a
-//! refused `setuid`) comes back from `spawn` as an `io::Error` carrying a [`SpawnError`] that
-//! names the [`Step`]. Between creation and exec the child allocates nothing, takes no lock
-//! and cannot unwind.
+//! refused `setuid`) comes back from `spawn` as a [`SpawnError`] that names the [`Step`] (and
+//! converts into the `io::Error` std would give). Between creation and exec the child
+//! allocates nothing, takes no lock and cannot unwind.
 //!
 //! Also here: the exec family ([`exec`]), a checked [`fork()`], [`WaitStatus`], an owned
 //! [`PidFd`], and, for experiments on process creation itself, the primitives in [`raw`].

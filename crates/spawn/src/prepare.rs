@@ -32,7 +32,7 @@ pub(crate) struct ParentEnds {
 pub(crate) struct Prepared<'c> {
     pub cmd: &'c Command,
     /// The strings `candidates` points into.
-    _candidate_storage: Vec<CString>,
+    candidate_storage: Vec<CString>,
     candidates: Vec<*const c_char>,
     pub search: bool,
     pub argv: Vec<*const c_char>,
@@ -58,7 +58,7 @@ impl<'c> Prepared<'c> {
         let mut p = Prepared {
             cmd,
             candidates: candidate_storage.iter().map(|c| c.as_ptr()).collect(),
-            _candidate_storage: candidate_storage,
+            candidate_storage,
             search,
             argv: cmd
                 .arg_ptrs()
@@ -218,6 +218,43 @@ impl<'c> Prepared<'c> {
 
     pub(crate) fn envp(&self) -> *const *const c_char {
         self.env.envp()
+    }
+
+    /// The one path `posix_spawn` is given: the program as given, or the first `PATH`
+    /// candidate this process may execute (`sys::fd::may_execute`), judged from the child's
+    /// working directory, with `execvp(3)`'s rules for what ends the search. Searched here
+    /// because glibc's `posix_spawnp` would read `PATH` from the live environment in its
+    /// child, without std's lock, and a candidate per `posix_spawn` would cost a process each.
+    pub(crate) fn resolved_program(&self) -> io::Result<&CStr> {
+        if !self.search {
+            return Ok(&self.cmd.program);
+        }
+        let (mut denied, mut last) = (false, libc::ENOENT);
+        for candidate in &self.candidate_storage {
+            let checked = match &self.cmd.cwd {
+                Some(cwd) if !candidate.as_bytes().starts_with(b"/") => {
+                    let mut joined = cwd.as_bytes().to_vec();
+                    joined.push(b'/');
+                    joined.extend_from_slice(candidate.as_bytes());
+                    CString::new(joined).expect("two strings without NUL")
+                }
+                _ => candidate.clone(),
+            };
+            let errno = match sys::fd::may_execute(&checked) {
+                Ok(()) => return Ok(candidate),
+                Err(e) => e.raw_os_error().unwrap_or(libc::EACCES),
+            };
+            if !sys::child::search_goes_on(errno) {
+                return Err(io::Error::from_raw_os_error(errno));
+            }
+            denied |= errno == libc::EACCES;
+            last = errno;
+        }
+        Err(io::Error::from_raw_os_error(if denied {
+            libc::EACCES
+        } else {
+            last
+        }))
     }
 
     /// Whether the command has `pre_exec` hooks.

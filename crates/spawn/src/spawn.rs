@@ -118,7 +118,6 @@ fn invalid(cmd: &Command) -> Option<SpawnError> {
 }
 
 fn posix_spawn_cannot(cmd: &Command) -> Option<&'static str> {
-    let searched = cmd.search_path && !cmd.program_bytes().contains(&b'/');
     if !cmd.rlimits.is_empty() {
         Some("set resource limits")
     } else if cmd.uid.is_some() || cmd.gid.is_some() || cmd.groups.is_some() {
@@ -127,13 +126,8 @@ fn posix_spawn_cannot(cmd: &Command) -> Option<&'static str> {
         Some("place the child in a cgroup")
     } else if !cmd.hooks.is_empty() {
         Some("run a pre_exec hook")
-    } else if searched && cmd.env.path_overridden() {
-        Some(
-            "search a PATH of the command's own (glibc's posix_spawnp searches this process's \
-             PATH); give the program as a path",
-        )
     } else if cmd.pidfd && !sys::posix_spawn::has_pidfd_spawn() {
-        Some("return a pidfd made with the child with this glibc (pidfd_spawnp needs glibc 2.39)")
+        Some("return a pidfd made with the child with this glibc (pidfd_spawn needs glibc 2.39)")
     } else {
         None
     }
@@ -190,8 +184,9 @@ fn clone3_missing(e: &SpawnError) -> bool {
 
 /// Runs a `clone3` attempt with `CLONE_INTO_CGROUP` when the command's cgroup is on the v2
 /// hierarchy; without it (the child then writes `cgroup.procs` itself) when there is no such
-/// cgroup, or when the kernel turns the flag down as unknown or not permitted. A refusal of
-/// the placement itself (`EBUSY`, `EACCES`, `EOPNOTSUPP`…) is a cgroup failure.
+/// cgroup, or when the kernel turns the flag down as unknown or not permitted. The errors
+/// only a placement gives (`EBUSY`, `EACCES`, `EOPNOTSUPP`…) are cgroup failures; the rest
+/// (`EAGAIN` at a process limit, `ENOMEM`) stay failures to create the process.
 fn placed<'c, T>(
     p: &mut Prepared<'c>,
     mut attempt: impl FnMut(&mut Prepared<'c>, Option<RawFd>) -> Result<T, SpawnError>,
@@ -210,11 +205,21 @@ fn placed<'c, T>(
                     attempt(p, None)
                 }
                 Some(libc::EPERM | libc::ENOSYS) => attempt(p, None),
-                _ => Err(e.at_step(Step::Cgroup)),
+                Some(errno) if placement_errno(errno) => Err(e.at_step(Step::Cgroup)),
+                _ => Err(e),
             }
         }
         other => other,
     }
+}
+
+/// What `clone3` reports when the kernel refuses to create the child in the given cgroup
+/// (`cgroup_css_set_fork` and `cgroup_can_fork` in `kernel/cgroup/cgroup.c`).
+fn placement_errno(errno: i32) -> bool {
+    matches!(
+        errno,
+        libc::EBADF | libc::ENODEV | libc::EACCES | libc::ENOENT | libc::EBUSY | libc::EOPNOTSUPP
+    )
 }
 
 /// `VforkExec` and `Clone3`: the child shares our memory until it execs and writes its failure
@@ -365,11 +370,11 @@ fn posix_spawn(p: &Prepared<'_>) -> Result<Spawned, SpawnError> {
     } else {
         sys::signal::set_of(libc::SIGPIPE)
     };
-    // A bare name is searched by glibc's posix_spawnp in this process's PATH; a command with
-    // a PATH of its own was refused in `validate`.
+    let program = p
+        .resolved_program()
+        .map_err(|e| error(cmd, Step::PosixSpawn, e))?;
     let request = sys::posix_spawn::SpawnRequest {
-        path: cmd.program.as_ptr(),
-        search: p.search,
+        path: program.as_ptr(),
         argv: p.argv.as_ptr(),
         envp: p.envp(),
         fds: &p.moves,
@@ -441,6 +446,22 @@ mod tests {
         );
         assert_eq!(unknown.load(Ordering::Relaxed), CLONE3_WORKS);
         assert!(child.wait().unwrap().success());
+    }
+
+    #[test]
+    fn a_cgroup_v2_target_is_handed_to_clone3() {
+        let Some(root) = crate::sys::cgroup::tests::v2_root_as_root() else {
+            return;
+        };
+        let dir = root.join(format!("forklab-unit-{}", std::process::id()));
+        std::fs::create_dir(&dir).unwrap();
+        let mut cmd = Command::new("/bin/true");
+        cmd.cgroup(&dir);
+        let mut p = Prepared::new(&cmd, StdioDefaults::SPAWN, &mut []).unwrap();
+        let handed = placed(&mut p, |_, cgroup| Ok(cgroup));
+        drop(p);
+        std::fs::remove_dir(&dir).unwrap();
+        assert!(handed.unwrap().is_some(), "CLONE_INTO_CGROUP is asked for");
     }
 
     #[test]

@@ -8,21 +8,26 @@ use std::str::FromStr;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Strategy {
     /// The fastest available one that honours the request: `clone3` as `Clone3` does it but
-    /// without a pidfd at spawn (unless [`crate::Command::pidfd`] asks), else `VforkExec`.
+    /// without a pidfd at spawn (unless [`crate::Command::pidfd`] asks), else `VforkExec`;
+    /// `ForkExec` for a command with a [`crate::Command::pre_exec`] hook, which must run in a
+    /// copy of this process.
     #[default]
     Auto,
     /// `fork(2)` then `execve(2)`: copies the parent's page tables, so it slows down as the
-    /// parent grows.
+    /// parent grows. A fork through `clone3` when a pidfd or a cgroup v2 placement is asked
+    /// for, to have them from the child's birth.
     ForkExec,
     /// `clone(CLONE_VM|CLONE_VFORK)` on a private stack: no copy, the parent waits for exec.
     VforkExec,
-    /// glibc's `posix_spawn(3)`. Cannot change credentials, rlimits or cgroups; does not run a
-    /// file without `#!` with `/bin/sh` (glibc dropped that), and a failure does not say which
-    /// step failed.
+    /// glibc's `posix_spawn(3)`. Cannot change credentials, rlimits or cgroups, nor run hooks;
+    /// does not run a file without `#!` with `/bin/sh` (glibc dropped that), and a failure does
+    /// not say which step failed. A bare program name is found in `PATH` by this process
+    /// before the call (see [`crate::Command::new`]).
     PosixSpawn,
     /// `clone3(CLONE_VM|CLONE_VFORK|CLONE_PIDFD|CLONE_CLEAR_SIGHAND)`: like `VforkExec`, with a
     /// pidfd from birth and the signal handlers reset by the kernel, so the parent blocks no
-    /// signals and the child makes no `sigaction` calls (Linux 5.5, x86-64).
+    /// signals and the child makes one `sigaction` call (`SIGPIPE`, which the Rust runtime
+    /// ignores, back to its default) instead of one per caught signal (Linux 5.5, x86-64).
     Clone3,
 }
 

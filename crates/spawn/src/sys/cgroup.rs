@@ -63,3 +63,32 @@ impl Cgroup {
         self.procs.as_raw_fd()
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    /// Where cgroup v2 is mounted, when the tests run as root (to create groups there).
+    pub(crate) fn v2_root_as_root() -> Option<std::path::PathBuf> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return None;
+        }
+        let info = std::fs::read_to_string("/proc/self/mountinfo").ok()?;
+        info.lines().find_map(|line| {
+            let (left, right) = line.split_once(" - ")?;
+            let mount = left.split(' ').nth(4)?;
+            (right.split(' ').next() == Some("cgroup2")).then(|| mount.into())
+        })
+    }
+
+    #[test]
+    fn v1_and_v2_are_told_apart() {
+        let Some(v2) = v2_root_as_root() else {
+            return;
+        };
+        assert!(super::Cgroup::open(&v2).unwrap().is_v2());
+        let v1 = std::path::Path::new("/sys/fs/cgroup/pids");
+        if v1.join("cgroup.procs").exists() {
+            assert!(!super::Cgroup::open(v1).unwrap().is_v2());
+        }
+    }
+}

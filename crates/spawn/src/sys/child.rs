@@ -414,15 +414,22 @@ fn exec(plan: &ChildPlan<'_>) -> Failure {
         if !plan.search {
             return failure(Step::Exec, e);
         }
-        match e {
-            libc::EACCES => denied = true,
-            // glibc's list; ELOOP and ENAMETOOLONG end the search there too.
-            libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ENODEV | libc::ETIMEDOUT => {}
-            _ => return failure(Step::Exec, e),
+        if !search_goes_on(e) {
+            return failure(Step::Exec, e);
         }
+        denied |= e == libc::EACCES;
         last = e;
     }
     failure(Step::Exec, if denied { libc::EACCES } else { last })
+}
+
+/// Whether a `PATH` search goes on to the next directory after this errno (glibc's list for
+/// `execvp(3)`; `EACCES` is remembered, `ELOOP` and `ENAMETOOLONG` end the search).
+pub(crate) const fn search_goes_on(errno: c_int) -> bool {
+    matches!(
+        errno,
+        libc::EACCES | libc::ENOENT | libc::ENOTDIR | libc::ESTALE | libc::ENODEV | libc::ETIMEDOUT
+    )
 }
 
 /// Runs a file that has no `#!` line with `/bin/sh`, as `execvp(3)` does.

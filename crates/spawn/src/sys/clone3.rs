@@ -177,3 +177,28 @@ mod imp {
         Err(io::Error::from(io::ErrorKind::Unsupported))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flags_and_size_follow_what_is_asked() {
+        let mut pidfd = -1;
+        let (plain, size) = Clone3Extras::default().args(0, &mut pidfd);
+        assert_eq!(
+            (plain.flags, size),
+            (0, SIZE_VER0),
+            "a 5.3 kernel accepts it"
+        );
+        assert_eq!(plain.exit_signal, libc::SIGCHLD as u64);
+        let asked = Clone3Extras {
+            pidfd: true,
+            cgroup: Some(7),
+        };
+        let (args, size) = asked.args(libc::CLONE_VM as u64, &mut pidfd);
+        let flags = libc::CLONE_VM as u64 | CLONE_PIDFD | CLONE_INTO_CGROUP;
+        assert_eq!((args.flags, args.cgroup, size), (flags, 7, 88));
+        assert_eq!(args.pidfd, &mut pidfd as *mut libc::c_int as u64);
+    }
+}

@@ -56,3 +56,20 @@ pub(crate) fn open_files_limit() -> Option<i64> {
     (ret == 0 && limit.rlim_cur != libc::RLIM_INFINITY)
         .then(|| limit.rlim_cur.min(i64::MAX as u64) as i64)
 }
+
+/// Whether this process may execute `path`, as `execve(2)` would judge it before loading:
+/// `faccessat(path, X_OK, AT_EACCESS)` (the effective IDs) and a regular file (anything else
+/// is `EACCES`, as for execve). What only the exec itself can tell (a `noexec` mount, a
+/// security module) is not known here.
+pub(crate) fn may_execute(path: &std::ffi::CStr) -> io::Result<()> {
+    // SAFETY: a nul-terminated path; faccessat only reads it.
+    cvt(unsafe { libc::faccessat(libc::AT_FDCWD, path.as_ptr(), libc::X_OK, libc::AT_EACCESS) })?;
+    // SAFETY: stat is plain data that stat(2) fills.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: a nul-terminated path and a valid buffer.
+    cvt(unsafe { libc::stat(path.as_ptr(), &mut st) })?;
+    if st.st_mode & libc::S_IFMT != libc::S_IFREG {
+        return Err(io::Error::from_raw_os_error(libc::EACCES));
+    }
+    Ok(())
+}

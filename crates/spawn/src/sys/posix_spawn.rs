@@ -1,24 +1,24 @@
-//! glibc's `posix_spawn(3)` / `posix_spawnp(3)`: file actions for the descriptor moves and the
+//! glibc's `posix_spawn(3)`: file actions for the descriptor moves and the
 //! working directory (`posix_spawn_file_actions_addchdir_np`, glibc 2.29), attributes for the
 //! process group, session, signal defaults and mask. glibc implements it with a
 //! `CLONE_VM|CLONE_VFORK` clone of its own; what it cannot do (credentials, rlimits, cgroups)
 //! the caller must not ask of it.
 //!
-//! A pidfd made with the child comes from glibc's `pidfd_spawn`/`pidfd_spawnp` (glibc 2.39),
+//! A pidfd made with the child comes from glibc's `pidfd_spawn` (glibc 2.39),
 //! looked up at run time so that the library still loads with an older glibc, which then
 //! simply cannot do it ([`has_pidfd_spawn`]).
 
 use super::child::FdMove;
 use libc::{c_char, c_int, c_void, pid_t, posix_spawn_file_actions_t, posix_spawnattr_t, sigset_t};
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
 use std::sync::OnceLock;
 
 /// What a `posix_spawn` call is asked to do.
 pub(crate) struct SpawnRequest<'a> {
+    /// The program: a path (glibc's `posix_spawnp` search is not used, see
+    /// `Prepared::resolved_program`).
     pub path: *const c_char,
-    /// `posix_spawnp`: search the caller's `PATH`.
-    pub search: bool,
     pub argv: *const *const c_char,
     pub envp: *const *const c_char,
     pub fds: &'a [FdMove],
@@ -58,7 +58,7 @@ fn check(ret: libc::c_int) -> io::Result<()> {
 }
 
 /// Spawns; the error is the one glibc reports (from the child's failed exec, too). With
-/// `want_pidfd`, through `pidfd_spawn[p]`, which must exist ([`has_pidfd_spawn`]).
+/// `want_pidfd`, through `pidfd_spawn`, which must exist ([`has_pidfd_spawn`]).
 pub(crate) fn spawn(
     req: &SpawnRequest<'_>,
     want_pidfd: bool,
@@ -69,15 +69,10 @@ pub(crate) fn spawn(
         return spawn_with_pidfd(req, &actions, &attr);
     }
     let mut pid: libc::pid_t = 0;
-    let call = if req.search {
-        libc::posix_spawnp
-    } else {
-        libc::posix_spawn
-    };
     // SAFETY: every pointer is valid and nul-terminated as the parent prepared; the
     // actions and attributes are initialised.
     let ret = unsafe {
-        call(
+        libc::posix_spawn(
             &mut pid,
             req.path,
             &actions.0,
@@ -90,7 +85,7 @@ pub(crate) fn spawn(
     Ok((pid, None))
 }
 
-/// `int pidfd_spawn[p](int *pidfd, const char *path, file actions, attributes, argv, envp)`.
+/// `int pidfd_spawn(int *pidfd, const char *path, file actions, attributes, argv, envp)`.
 type PidfdSpawn = unsafe extern "C" fn(
     *mut c_int,
     *const c_char,
@@ -103,10 +98,9 @@ type PidfdSpawn = unsafe extern "C" fn(
 /// `pid_t pidfd_getpid(int pidfd)`.
 type PidfdGetpid = unsafe extern "C" fn(c_int) -> pid_t;
 
-/// glibc's `pidfd_spawn`, `pidfd_spawnp` and `pidfd_getpid`, if this glibc has them.
+/// glibc's `pidfd_spawn` and `pidfd_getpid`, if this glibc has them.
 struct PidfdFunctions {
     spawn: PidfdSpawn,
-    spawnp: PidfdSpawn,
     getpid: PidfdGetpid,
 }
 
@@ -114,16 +108,11 @@ fn pidfd_functions() -> Option<&'static PidfdFunctions> {
     static FUNCTIONS: OnceLock<Option<PidfdFunctions>> = OnceLock::new();
     FUNCTIONS
         .get_or_init(|| {
-            let (spawn, spawnp, getpid) = (
-                symbol(c"pidfd_spawn")?,
-                symbol(c"pidfd_spawnp")?,
-                symbol(c"pidfd_getpid")?,
-            );
+            let (spawn, getpid) = (symbol(c"pidfd_spawn")?, symbol(c"pidfd_getpid")?);
             // SAFETY: glibc 2.39 exports these names with exactly the prototypes above.
             unsafe {
                 Some(PidfdFunctions {
                     spawn: std::mem::transmute::<*mut c_void, PidfdSpawn>(spawn),
-                    spawnp: std::mem::transmute::<*mut c_void, PidfdSpawn>(spawnp),
                     getpid: std::mem::transmute::<*mut c_void, PidfdGetpid>(getpid),
                 })
             }
@@ -137,7 +126,7 @@ fn symbol(name: &std::ffi::CStr) -> Option<*mut c_void> {
     (!address.is_null()).then_some(address)
 }
 
-/// Whether this glibc can return a pidfd made with the child (`pidfd_spawnp`, glibc 2.39).
+/// Whether this glibc can return a pidfd made with the child (`pidfd_spawn`, glibc 2.39).
 pub(crate) fn has_pidfd_spawn() -> bool {
     pidfd_functions().is_some()
 }
@@ -148,15 +137,10 @@ fn spawn_with_pidfd(
     attr: &Attr,
 ) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
     let functions = pidfd_functions().ok_or_else(|| io::Error::from(io::ErrorKind::Unsupported))?;
-    let call = if req.search {
-        functions.spawnp
-    } else {
-        functions.spawn
-    };
     let mut pidfd: c_int = -1;
     // SAFETY: as in `spawn`; `pidfd` is a valid int for glibc to fill.
     let ret = unsafe {
-        call(
+        (functions.spawn)(
             &mut pidfd,
             req.path,
             &actions.0,
@@ -169,8 +153,15 @@ fn spawn_with_pidfd(
     // SAFETY: on success glibc stored a new descriptor that nothing else owns.
     let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
     // SAFETY: a valid pidfd; the call only reads it.
-    let pid = super::cvt(unsafe { (functions.getpid)(pidfd.as_raw_fd()) })?;
-    Ok((pid, Some(pidfd)))
+    match super::cvt(unsafe { (functions.getpid)(pidfd.as_raw_fd()) }) {
+        Ok(pid) => Ok((pid, Some(pidfd))),
+        Err(e) => {
+            // A child we cannot name by pid: end and reap it through its pidfd.
+            let _ = super::wait::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
+            let _ = super::wait::wait_pidfd(pidfd.as_fd(), false);
+            Err(e)
+        }
+    }
 }
 
 fn file_actions(req: &SpawnRequest<'_>) -> io::Result<Actions> {

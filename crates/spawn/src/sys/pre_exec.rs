@@ -10,19 +10,24 @@ impl Command {
     /// [`crate::Step::PreExec`] and the error's `errno` (`EINVAL` if it has none). Hooks run
     /// in the order they were added.
     ///
-    /// `Auto` creates such a child with `fork`, so the hook runs in a copy of this process, as
-    /// with std. With `VforkExec` or `Clone3` it runs in a child that shares this process's
-    /// memory until exec: what it writes, this process sees. `PosixSpawn` cannot run a hook
-    /// (the spawn fails with `Unsupported`). A hook that panics aborts the child; nothing
-    /// unwinds into this process's frames.
+    /// Hooks run only in a forked copy of this process, as with std: `ForkExec` runs them, and
+    /// `Auto` creates such a child with `ForkExec`. `VforkExec` and `Clone3` refuse them
+    /// (their child shares this process's memory, where a hook's writes, or a panic's
+    /// bookkeeping, would land), and so does `PosixSpawn`, which runs no code of ours: the
+    /// spawn fails with `Unsupported` before anything is created. When the command also asks
+    /// for a pidfd or a cgroup v2 placement, the fork is a raw `clone3`, which skips glibc's
+    /// `fork` bookkeeping (`pthread_atfork` handlers, resetting its allocator's locks): one
+    /// more reason a hook must not allocate.
     ///
     /// # Safety
     ///
     /// As for std's `pre_exec`: the hook runs in a child created from a possibly
     /// multi-threaded process, so it may only do what is async-signal-safe
-    /// (`signal-safety(7)`): no allocation, no locks (and no `println!`), no unwinding. It must
-    /// not close or replace descriptors the library uses, and a `VforkExec`/`Clone3` hook must
-    /// not return into, or rely on, this thread's stack.
+    /// (`signal-safety(7)`): no allocation, no locks (and no `println!`), and it must not
+    /// panic. If it does, nothing unwinds into the frames the child copied from this process
+    /// (the child aborts), but std's panic machinery takes locks first (the environment's,
+    /// stderr's, the allocator's), so a child forked while another thread held one hangs, and
+    /// `spawn` with it. The hook must not close or replace descriptors the library uses.
     pub unsafe fn pre_exec<F>(&mut self, hook: F) -> &mut Command
     where
         F: FnMut() -> io::Result<()> + Send + Sync + 'static,

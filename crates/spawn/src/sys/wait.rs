@@ -19,8 +19,30 @@ pub(crate) fn wait_pidfd(fd: BorrowedFd<'_>, nohang: bool) -> io::Result<Option<
     waitid(libc::P_PIDFD, fd.as_raw_fd() as libc::id_t, nohang)
 }
 
+/// `Ok(())` if the pidfd names a child of ours that is not yet reaped (ended or not):
+/// `waitid(P_PIDFD, fd, WEXITED|WNOHANG|WNOWAIT)`, which leaves it as it is. `ECHILD` if it
+/// names someone else's process (Linux 5.4; on 5.3, `EINVAL` is taken as yes).
+pub(crate) fn unreaped_child(fd: BorrowedFd<'_>) -> io::Result<()> {
+    let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+    match waitid_flags(libc::P_PIDFD, fd.as_raw_fd() as libc::id_t, flags) {
+        Err(e) if e.raw_os_error() == Some(libc::EINVAL) => Ok(()),
+        other => other.map(drop),
+    }
+}
+
 fn waitid(idtype: libc::idtype_t, id: libc::id_t, nohang: bool) -> io::Result<Option<WaitStatus>> {
-    let flags = libc::WEXITED | if nohang { libc::WNOHANG } else { 0 };
+    waitid_flags(
+        idtype,
+        id,
+        libc::WEXITED | if nohang { libc::WNOHANG } else { 0 },
+    )
+}
+
+fn waitid_flags(
+    idtype: libc::idtype_t,
+    id: libc::id_t,
+    flags: libc::c_int,
+) -> io::Result<Option<WaitStatus>> {
     // SAFETY: siginfo_t is plain data; waitid fills it.
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
     cvt_retry(|| {

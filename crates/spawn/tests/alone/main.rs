@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 fn main() {
-    let checks: [(&str, fn()); 4] = [
+    let checks: [(&str, fn()); 5] = [
         ("thread_count_counts_exactly", thread_count_counts_exactly),
         (
             "wait_with_output_starts_no_thread",
@@ -25,6 +25,10 @@ fn main() {
         (
             "spawning_while_another_thread_changes_the_environment",
             env_changes_under_spawn,
+        ),
+        (
+            "a_child_reaped_elsewhere_never_reports_a_strangers_status_as_root",
+            reaped_elsewhere,
         ),
     ];
     for (name, check) in checks {
@@ -122,9 +126,13 @@ fn a_pidfd_with_sigchld_ignored() {
 }
 
 /// Another thread sets and removes variables as fast as it can (glibc then rewrites and
-/// reallocates its `environ` array) while this one spawns: every spawn must work.
+/// reallocates its `environ` array) while this one spawns a program by path and by a name
+/// searched in `PATH`: every spawn must work.
 fn env_changes_under_spawn() {
-    for strategy in Strategy::ALL {
+    for (strategy, program) in Strategy::ALL
+        .into_iter()
+        .flat_map(|s| [(s, "/bin/true"), (s, "true")])
+    {
         let stop = AtomicBool::new(false);
         let (spawns, failures) = std::thread::scope(|scope| {
             scope.spawn(|| {
@@ -139,7 +147,7 @@ fn env_changes_under_spawn() {
                     i = i.wrapping_add(1);
                 }
             });
-            let result = spawn_for(strategy, Duration::from_millis(800));
+            let result = spawn_for(strategy, program, Duration::from_millis(400));
             stop.store(true, Ordering::Relaxed);
             result
         });
@@ -153,13 +161,68 @@ fn env_changes_under_spawn() {
     }
 }
 
-/// Spawns `/bin/true` for `time`; returns how many, and how the failures failed.
-fn spawn_for(strategy: Strategy, time: Duration) -> (usize, Vec<String>) {
+/// A child with a pidfd is reaped behind its `Child`'s back (a `waitpid` elsewhere), and its
+/// pid goes to a new process: waiting on the old `Child` must not return the new one's status.
+fn reaped_elsewhere() {
+    if forklab_spawn::Identity::current().euid != 0 {
+        return println!("SKIPPED: choosing the next pid (kernel.ns_last_pid) needs root");
+    }
+    for strategy in Strategy::ALL {
+        let spawned = Command::new("/bin/sh")
+            .args(["-c", "exit 3"])
+            .pidfd(true)
+            .strategy(strategy)
+            .spawn();
+        let mut first = match spawned {
+            Err(e) if strategy == Strategy::PosixSpawn => {
+                assert_eq!(e.kind(), std::io::ErrorKind::Unsupported, "{e:#}");
+                continue;
+            }
+            other => other.unwrap(),
+        };
+        let pid = first.id().as_raw();
+        let mut status = 0;
+        // SAFETY: waiting for a child of this (single-threaded) process.
+        let reaped = unsafe { libc::waitpid(pid, &mut status, 0) };
+        assert_eq!(reaped, pid, "reaped behind its back");
+        let Some(mut second) = spawn_with_pid(pid) else {
+            println!("SKIPPED {strategy}: other processes kept taking pid {pid}");
+            continue;
+        };
+        let err = first.wait().expect_err("the first child is gone");
+        assert_eq!(err.raw_os_error(), Some(libc::ECHILD), "{strategy}: {err}");
+        assert_eq!(
+            second.wait().unwrap().code(),
+            Some(7),
+            "{strategy}: the second kept its status"
+        );
+    }
+}
+
+/// A child (`sh -c 'exit 7'`) that gets `pid`, which must be free: the next pid the kernel
+/// hands out is `ns_last_pid + 1` unless another process takes it first.
+fn spawn_with_pid(pid: i32) -> Option<forklab_spawn::Child> {
+    for _ in 0..50 {
+        std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string()).unwrap();
+        let mut child = Command::new("/bin/sh")
+            .args(["-c", "exit 7"])
+            .spawn()
+            .unwrap();
+        if child.id().as_raw() == pid {
+            return Some(child);
+        }
+        child.wait().unwrap();
+    }
+    None
+}
+
+/// Spawns `program` (which exits 0) for `time`; returns how many, and how the failures failed.
+fn spawn_for(strategy: Strategy, program: &str, time: Duration) -> (usize, Vec<String>) {
     let deadline = Instant::now() + time;
     let (mut spawns, mut failures) = (0, Vec::new());
     while Instant::now() < deadline {
         spawns += 1;
-        match Command::new("/bin/true").strategy(strategy).status() {
+        match Command::new(program).strategy(strategy).status() {
             Ok(status) if status.success() => {}
             Ok(status) => failures.push(status.to_string()),
             Err(e) => failures.push(e.to_string()),

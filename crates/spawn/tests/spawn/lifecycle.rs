@@ -31,7 +31,8 @@ strategies! {
         let pid = reaped.id().as_raw();
         assert!(reaped.wait().unwrap().success());
         // Hand the pid to a new process: the next pid the kernel gives out is last + 1 (other
-        // processes may take it first, so try a few times).
+        // processes may take it first, so try a few times). Setting it affects only which
+        // free pid the machine's next fork gets.
         for _ in 0..50 {
             std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 1).to_string()).unwrap();
             let mut stranger = Command::new("sleep").arg("30").pidfd(true).spawn().unwrap();
@@ -85,7 +86,7 @@ strategies! {
         let child = match spawned {
             Err(err) if strategy == Strategy::PosixSpawn => {
                 assert_eq!(err.kind(), std::io::ErrorKind::Unsupported, "{err:#}");
-                assert!(format!("{err:#}").contains("pidfd_spawnp needs glibc 2.39"), "{err:#}");
+                assert!(format!("{err:#}").contains("pidfd_spawn needs glibc 2.39"), "{err:#}");
                 return;
             }
             other => other.unwrap(),

@@ -88,8 +88,9 @@ strategies! {
 
     fn a_descriptor_handed_over_is_closed_once_the_child_has_it(strategy: Strategy) {
         let (reader, writer) = io::pipe().unwrap();
-        let mut cmd = Command::new("/bin/sh");
-        cmd.args(["-c", "echo from-the-child >&5"]).fd(writer, 5).strategy(strategy);
+        let mut cmd = Command::new("/bin/bash"); // dash takes no descriptor above 9
+        // A number no other test's descriptors take (a second child must not find one there).
+        cmd.args(["-c", "echo from-the-child >&905"]).fd(writer, 905).strategy(strategy);
         let mut child = cmd.spawn().unwrap();
         assert!(child.wait().unwrap().success());
         // `cmd` is still alive: had it kept the write end, this read would never end.
