@@ -212,3 +212,29 @@ fn help_has_examples_and_exit_statuses() {
         assert!(help.contains("Exit status: "), "{help}");
     }
 }
+
+#[test]
+fn a_closed_or_full_stdout_is_handled() {
+    let bin = assert_cmd::cargo::cargo_bin("forklab");
+    for args in [&["completions", "bash"][..], &["manpage"][..]] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let out = Command::new(&bin)
+            .args(args)
+            .stdout(writer)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
+        assert!(out.stderr.is_empty(), "{args:?}: {out:?}");
+        let full = std::fs::File::options()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = Command::new(&bin).args(args).stdout(full).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr),
+            "forklab: error: cannot write output: No space left on device (os error 28)\n"
+        );
+    }
+}
