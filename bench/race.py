@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Benchmark: `forklab race --measure stdout --format tlpi` against the C yardstick race.c.
 
-Builds race.c (from ${FORKLAB_REFERENCE:-<repo>/../shared/reference}) with `cc -O2` and
-forklab with `cargo build --release`, then runs the two alternately (C, forklab, C, forklab,
+Builds the C yardstick `bench/race.c` (or $FORKLAB_REFERENCE/race.c, when set) with
+`cc -O2 -Wl,-z,now` and forklab with `cargo build --release`, then runs the two alternately (C, forklab, C, forklab,
 ...) with the same N, stdout to a file in a temporary directory, and prints the median
 per-trial time of each and the ratio of the medians (forklab / C; below 1 is faster).
 
@@ -16,7 +16,6 @@ Usage: python3 bench/race.py [-n N] [--rounds R] [--json]
 
 import argparse
 import json
-import os
 import re
 import statistics
 import subprocess
@@ -25,23 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-
-
-def reference_dir() -> Path:
-    default = REPO.parent / "shared" / "reference"
-    return Path(os.environ.get("FORKLAB_REFERENCE", default))
+from yardstick import build_c, build_forklab
 
 
 def build(tmp: Path) -> tuple[Path, Path]:
-    source = reference_dir() / "race.c"
-    if not source.is_file():
-        sys.exit(f"race.py: {source} not found (set FORKLAB_REFERENCE)")
-    c_binary = tmp / "race"
-    subprocess.run(["cc", "-O2", "-o", str(c_binary), str(source)], check=True)
-    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "forklab"], cwd=REPO, check=True)
-    forklab = Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target")) / "release" / "forklab"
-    return c_binary, forklab
+    return build_c("race", tmp), build_forklab()
 
 
 def run_once(argv: list[str], out: Path, n: int) -> tuple[float, float | None]:

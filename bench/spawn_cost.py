@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Side-by-side benchmark of `forklab spawn-cost` against the bare C floor.
 
-Builds the C yardstick `spawn_floor.c` (from $FORKLAB_REFERENCE, default ../shared/reference
-next to this repository) and forklab (cargo build --release), then for each parent size runs,
+Builds the C yardstick `bench/spawn_floor.c` (or $FORKLAB_REFERENCE/spawn_floor.c, when set)
+and forklab (cargo build --release), then for each parent size runs,
 alternately (A B, B A, A B, ...), `spawn_floor clone-vfork N MIB PROGRAM` and
 `forklab spawn-cost --strategy auto,std -n N --parent-mib MIB --json` (auto and std interleaved
 spawn by spawn inside forklab), then `forklab spawn-cost --strategy fork-exec` on its own (a
@@ -17,26 +17,16 @@ Usage: bench/spawn_cost.py [--rounds R] [-n N] [--parent-mib 0,1024] [--program 
 
 import argparse
 import json
-import os
 import statistics
 import subprocess
 import sys
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-OUT = REPO / "bench" / "out"
+from yardstick import OUT, build_c, build_forklab
 
 
 def build():
-    reference = Path(os.environ.get("FORKLAB_REFERENCE", REPO.parent / "shared" / "reference"))
-    source = reference / "spawn_floor.c"
-    if not source.exists():
-        sys.exit(f"bench: {source} not found; set FORKLAB_REFERENCE to the directory of spawn_floor.c")
-    OUT.mkdir(parents=True, exist_ok=True)
-    floor = OUT / "spawn_floor"
-    subprocess.run(["cc", "-O2", "-o", str(floor), str(source)], check=True)
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "forklab"], cwd=REPO, check=True)
-    return floor, REPO / "target" / "release" / "forklab"
+    """The floor's binary and forklab's, both freshly built."""
+    return build_c("spawn_floor"), build_forklab()
 
 
 def run_floor(floor, n, mib, program):

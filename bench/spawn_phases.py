@@ -32,7 +32,8 @@ import subprocess
 import sys
 import tempfile
 
-from spawn_cost import OUT, build
+from spawn_cost import build
+from yardstick import OUT
 
 EVENTS = [
     "sched:sched_process_fork",
@@ -106,8 +107,11 @@ def main():
     p.add_argument("--program", default="/bin/true")
     p.add_argument("--json", action="store_true")
     args = p.parse_args()
-    if os.geteuid() != 0 or shutil.which("perf") is None:
-        sys.exit("spawn_phases: needs root and perf (tracepoints); skipped")
+    if os.geteuid() != 0:
+        sys.exit("spawn_phases: needs root (perf records scheduler and syscall tracepoints system-wide)")
+    if shutil.which("perf") is None:
+        sys.exit("spawn_phases: perf not found: install it (Debian: apt-get install linux-perf; "
+                 "Ubuntu: linux-tools-$(uname -r); Fedora: perf)")
     floor, forklab = build()
     subjects = {
         "floor": ([str(floor), "clone-vfork", str(args.n), "0", args.program], floor.name),

@@ -39,6 +39,10 @@ pub(crate) enum Command {
     /// Who runs first after fork: the article's experiment, measured (`--analyze` counts the
     /// article's lines as its awk script does)
     Race(RaceArgs),
+    /// Print a shell completion script for bash, zsh or fish on stdout
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout, or write one page per command into a directory
+    Manpage(ManpageArgs),
 }
 
 /// `forklab spawn-cost`.
@@ -120,6 +124,48 @@ pub(crate) struct ProbeArgs {
     #[arg(long)]
     pub ids_only: bool,
 }
+
+/// `forklab completions`.
+#[derive(Debug, Args)]
+#[command(after_help = COMPLETIONS_HELP)]
+pub(crate) struct CompletionsArgs {
+    /// The shell the script is for
+    #[arg(value_enum)]
+    pub shell: Shell,
+}
+
+/// A shell `forklab completions` writes a script for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Shell {
+    Bash,
+    Zsh,
+    Fish,
+}
+
+/// `forklab manpage`.
+#[derive(Debug, Args)]
+#[command(after_help = MANPAGE_HELP)]
+pub(crate) struct ManpageArgs {
+    /// Instead of printing forklab(1), write forklab.1 and a page for every command
+    /// (forklab-spawn-cost.1, …) into DIR, which must exist
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  forklab completions bash > ~/.local/share/bash-completion/completions/forklab
+  forklab completions zsh > ~/.zfunc/_forklab      # a directory in $fpath
+  forklab completions fish > ~/.config/fish/completions/forklab.fish
+
+Exit status: 0 printed; 2 usage error (a shell other than bash, zsh or fish).";
+
+const MANPAGE_HELP: &str = "\
+Examples:
+  forklab manpage > forklab.1 && man -l forklab.1
+  forklab manpage --dir /usr/local/share/man/man1
+
+Exit status: 0 printed or written; 2 usage or runtime error (a directory that cannot be written).";
 
 const SPAWN_COST_HELP: &str = "\
 Examples:

@@ -1,8 +1,10 @@
 //! One module per subcommand; each turns its args into options, calls the library, renders.
 
 mod cat;
+mod completions;
 mod exec_limits;
 mod inherit;
+mod manpage;
 pub(crate) mod probe;
 mod race;
 mod spawn_cost;
@@ -19,5 +21,7 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::ExecLimits(args) => exec_limits::run(args),
         Command::Probe(args) => probe::run(args),
         Command::Race(args) => race::run(args),
+        Command::Completions(args) => completions::run(args),
+        Command::Manpage(args) => manpage::run(args),
     }
 }

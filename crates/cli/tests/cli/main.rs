@@ -6,6 +6,7 @@ mod cat;
 mod conventions;
 mod exec_limits;
 mod inherit;
+mod packaging;
 mod race;
 mod set_id;
 mod spawn_cost;
