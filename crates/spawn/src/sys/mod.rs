@@ -18,6 +18,7 @@
 //! - `fd`: `pipe2`, `open`, `fcntl` duplications, reading the child's failure report.
 //! - `wait`: `waitid(2)`, `pidfd_open(2)`, `pidfd_send_signal(2)`, `kill(2)`.
 //! - `exec`: replacing the current process (the exec family).
+//! - `environ`: the live environment, when a single-threaded process may pass it as is.
 //! - `ids`: user and group identity checks.
 //!
 //! Every `unsafe` block carries a `// SAFETY:` comment saying why it holds. Code that runs in
@@ -41,6 +42,7 @@ pub(crate) mod cgroup;
 pub(crate) mod child;
 pub(crate) mod clone;
 pub(crate) mod clone3;
+pub(crate) mod environ;
 pub(crate) mod exec;
 pub(crate) mod fd;
 pub(crate) mod fork;

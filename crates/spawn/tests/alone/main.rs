@@ -12,6 +12,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 fn main() {
+    // First, while this process still has one thread: the environment is passed as it is.
+    the_environment_of_a_single_threaded_process_reaches_the_child();
+    println!("test the_environment_of_a_single_threaded_process_reaches_the_child ... ok");
     let checks: [(&str, fn()); 5] = [
         ("thread_count_counts_exactly", thread_count_counts_exactly),
         (
@@ -35,6 +38,21 @@ fn main() {
         check();
         println!("test {name} ... ok");
     }
+}
+
+fn the_environment_of_a_single_threaded_process_reaches_the_child() {
+    // SAFETY: one thread: nothing else reads or writes the environment now.
+    unsafe { std::env::set_var("FORKLAB_ALONE", "inherited as is") };
+    for strategy in Strategy::ALL {
+        let out = Command::new("/bin/sh")
+            .args(["-c", "echo \"$FORKLAB_ALONE\""])
+            .stdout(Stdio::piped())
+            .strategy(strategy)
+            .output()
+            .unwrap();
+        assert_eq!(out.stdout, b"inherited as is\n", "{strategy}");
+    }
+    assert_eq!(thread_count().unwrap(), 1, "still one thread");
 }
 
 fn thread_count_counts_exactly() {
