@@ -65,15 +65,19 @@ pub(crate) fn spawn(
 ) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
     let actions = file_actions(req)?;
     let attr = attributes(req)?;
-    if want_pidfd {
-        return spawn_with_pidfd(req, &actions, &attr);
-    }
-    let mut pid: libc::pid_t = 0;
-    // SAFETY: every pointer is valid and nul-terminated as the parent prepared; the
-    // actions and attributes are initialised.
+    let (call, getpid): (SpawnFn, _) = if want_pidfd {
+        let functions = pidfd_functions().ok_or(io::ErrorKind::Unsupported)?;
+        (functions.spawn, Some(functions.getpid))
+    } else {
+        (libc::posix_spawn, None)
+    };
+    // The pid, or with pidfd_spawn the pidfd.
+    let mut made: c_int = -1;
+    // SAFETY: every pointer is valid and nul-terminated as the parent prepared; the actions
+    // and attributes are initialised; `made` is a valid int for glibc to fill.
     let ret = unsafe {
-        libc::posix_spawn(
-            &mut pid,
+        call(
+            &mut made,
             req.path,
             &actions.0,
             &attr.0,
@@ -82,11 +86,16 @@ pub(crate) fn spawn(
         )
     };
     check(ret)?;
-    Ok((pid, None))
+    match getpid {
+        None => Ok((made, None)),
+        // SAFETY: on success pidfd_spawn stored a new descriptor that nothing else owns.
+        Some(getpid) => pid_of(unsafe { OwnedFd::from_raw_fd(made) }, getpid),
+    }
 }
 
-/// `int pidfd_spawn(int *pidfd, const char *path, file actions, attributes, argv, envp)`.
-type PidfdSpawn = unsafe extern "C" fn(
+/// `posix_spawn` and `pidfd_spawn` alike: `int f(int *out, const char *path, file actions,
+/// attributes, argv, envp)`.
+type SpawnFn = unsafe extern "C" fn(
     *mut c_int,
     *const c_char,
     *const posix_spawn_file_actions_t,
@@ -100,7 +109,7 @@ type PidfdGetpid = unsafe extern "C" fn(c_int) -> pid_t;
 
 /// glibc's `pidfd_spawn` and `pidfd_getpid`, if this glibc has them.
 struct PidfdFunctions {
-    spawn: PidfdSpawn,
+    spawn: SpawnFn,
     getpid: PidfdGetpid,
 }
 
@@ -112,7 +121,7 @@ fn pidfd_functions() -> Option<&'static PidfdFunctions> {
             // SAFETY: glibc 2.39 exports these names with exactly the prototypes above.
             unsafe {
                 Some(PidfdFunctions {
-                    spawn: std::mem::transmute::<*mut c_void, PidfdSpawn>(spawn),
+                    spawn: std::mem::transmute::<*mut c_void, SpawnFn>(spawn),
                     getpid: std::mem::transmute::<*mut c_void, PidfdGetpid>(getpid),
                 })
             }
@@ -131,32 +140,13 @@ pub(crate) fn has_pidfd_spawn() -> bool {
     pidfd_functions().is_some()
 }
 
-fn spawn_with_pidfd(
-    req: &SpawnRequest<'_>,
-    actions: &Actions,
-    attr: &Attr,
-) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
-    let functions = pidfd_functions().ok_or_else(|| io::Error::from(io::ErrorKind::Unsupported))?;
-    let mut pidfd: c_int = -1;
-    // SAFETY: as in `spawn`; `pidfd` is a valid int for glibc to fill.
-    let ret = unsafe {
-        (functions.spawn)(
-            &mut pidfd,
-            req.path,
-            &actions.0,
-            &attr.0,
-            req.argv.cast(),
-            req.envp.cast(),
-        )
-    };
-    check(ret)?;
-    // SAFETY: on success glibc stored a new descriptor that nothing else owns.
-    let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+/// The child's pid from its pidfd; a child that cannot be named so is ended and reaped
+/// through the pidfd, and the error returned.
+fn pid_of(pidfd: OwnedFd, getpid: PidfdGetpid) -> io::Result<(libc::pid_t, Option<OwnedFd>)> {
     // SAFETY: a valid pidfd; the call only reads it.
-    match super::cvt(unsafe { (functions.getpid)(pidfd.as_raw_fd()) }) {
+    match super::cvt(unsafe { getpid(pidfd.as_raw_fd()) }) {
         Ok(pid) => Ok((pid, Some(pidfd))),
         Err(e) => {
-            // A child we cannot name by pid: end and reap it through its pidfd.
             let _ = super::wait::pidfd_send_signal(pidfd.as_fd(), libc::SIGKILL);
             let _ = super::wait::wait_pidfd(pidfd.as_fd(), false);
             Err(e)
