@@ -52,6 +52,7 @@ mod pid;
 mod pidfd;
 mod prepare;
 pub mod raw;
+mod refusal;
 mod rlimit;
 mod signal;
 mod spawn;

@@ -2,10 +2,8 @@
 //! the parent ([`Prepared`]), one strategy creates the child, and the child's failure report,
 //! if any, becomes a [`SpawnError`] naming the failed step.
 //!
-//! Which requests a strategy cannot honour is decided here, before any process exists:
-//! `posix_spawn` runs no code of ours in the child, and a `pre_exec` hook runs only in a
-//! forked copy (in a vfork-style child it would run on this process's memory, where even a
-//! panic message would corrupt this thread's state).
+//! Which requests a strategy cannot honour is decided first, before any process exists
+//! (`refusal`).
 
 use crate::command::{Hook, StdioDefaults};
 use crate::error::{SpawnError, Step};
@@ -13,7 +11,7 @@ use crate::prepare::Prepared;
 use crate::sys;
 use crate::sys::child::{Dispositions, Failure, Report, SignalPlan};
 use crate::sys::clone3::Clone3Extras;
-use crate::{Child, Command, Strategy};
+use crate::{Child, Command, Strategy, refusal};
 use std::ffi::CStr;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
@@ -36,7 +34,7 @@ struct Spawned {
 }
 
 pub(crate) fn spawn(cmd: &mut Command, defaults: StdioDefaults) -> Result<Child, SpawnError> {
-    validate(cmd)?;
+    refusal::validate(cmd)?;
     let mut hooks = std::mem::take(&mut cmd.hooks);
     let result = create(cmd, defaults, &mut hooks, &CLONE3);
     cmd.hooks = hooks;
@@ -73,71 +71,11 @@ fn create(
     Ok(Child::new(spawned.pid, spawned.pidfd, spawned.used, ends))
 }
 
-/// Refuses, before anything is created, a command that cannot be spawned as built or that
-/// its strategy cannot honour.
-fn validate(cmd: &Command) -> Result<(), SpawnError> {
-    if let Some(error) = invalid(cmd) {
-        return Err(error);
-    }
-    let why = match cmd.strategy {
-        Strategy::PosixSpawn => posix_spawn_cannot(cmd)
-            .map(|what| format!("posix_spawn cannot {what}; use another strategy")),
-        Strategy::VforkExec | Strategy::Clone3 if !cmd.hooks.is_empty() => Some(format!(
-            "{} cannot run a pre_exec hook: it would run on this process's memory, which a \
-             vfork-style child shares; use fork-exec or auto",
-            cmd.strategy
-        )),
-        _ => None,
-    };
-    let step = match cmd.strategy {
-        Strategy::PosixSpawn => Step::PosixSpawn,
-        _ => Step::PreExec,
-    };
-    why.map_or(Ok(()), |why| Err(unsupported(cmd, step, why)))
-}
-
-/// A command no strategy can run: a NUL byte, a bad environment key, contradictory settings.
-fn invalid(cmd: &Command) -> Option<SpawnError> {
-    let why = cmd.invalid.or_else(|| {
-        if cmd.env.is_invalid() {
-            Some("an environment variable with a NUL byte or `=` in its name")
-        } else if cmd.setsid && cmd.pgroup.is_some() {
-            Some(
-                "process_group together with new_session (the leader of a new session leads a \
-                 new process group of its own)",
-            )
-        } else {
-            None
-        }
-    })?;
-    let source = io::Error::new(
-        io::ErrorKind::InvalidInput,
-        format!("invalid command: {why}"),
-    );
-    Some(error(cmd, Step::Prepare, source))
-}
-
-fn posix_spawn_cannot(cmd: &Command) -> Option<&'static str> {
-    if !cmd.rlimits.is_empty() {
-        Some("set resource limits")
-    } else if cmd.uid.is_some() || cmd.gid.is_some() || cmd.groups.is_some() {
-        Some("change user or group IDs")
-    } else if cmd.cgroup.is_some() {
-        Some("place the child in a cgroup")
-    } else if !cmd.hooks.is_empty() {
-        Some("run a pre_exec hook")
-    } else if cmd.pidfd && !sys::posix_spawn::has_pidfd_spawn() {
-        Some("return a pidfd made with the child with this glibc (pidfd_spawn needs glibc 2.39)")
-    } else {
-        None
-    }
-}
-
-fn error(cmd: &Command, step: Step, source: io::Error) -> SpawnError {
+pub(crate) fn error(cmd: &Command, step: Step, source: io::Error) -> SpawnError {
     SpawnError::new(step, cmd.program_bytes(), source)
 }
 
-fn unsupported(cmd: &Command, step: Step, why: String) -> SpawnError {
+pub(crate) fn unsupported(cmd: &Command, step: Step, why: String) -> SpawnError {
     error(cmd, step, io::Error::new(io::ErrorKind::Unsupported, why))
 }
 
@@ -395,7 +333,7 @@ fn posix_spawn(p: &Prepared<'_>) -> Result<Spawned, SpawnError> {
 
 /// Applies `cmd` to the current process, runs its hooks and execs; returns only the error.
 pub(crate) fn exec(cmd: &mut Command) -> SpawnError {
-    if let Some(error) = invalid(cmd) {
+    if let Some(error) = refusal::invalid(cmd) {
         return error;
     }
     let mut hooks = std::mem::take(&mut cmd.hooks);
