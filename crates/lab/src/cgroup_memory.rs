@@ -217,11 +217,14 @@ pub fn tightest(proc_cgroup: &str, mountinfo: &str) -> Option<CgroupLimit> {
     memory_cgroups(proc_cgroup)
         .into_iter()
         .filter_map(|(version, cgroup)| {
+            // The mount that shows the most of the hierarchy (the shortest root): a subtree
+            // bind-mounted elsewhere and listed first must not hide an ancestor's limit.
             let dirs = mounts
                 .iter()
                 .filter(|m| m.version == version)
                 .map(|m| hierarchy(m, &cgroup))
-                .find(|dirs| !dirs.is_empty())?;
+                .filter(|dirs| !dirs.is_empty())
+                .max_by_key(Vec::len)?;
             let limits = dirs
                 .iter()
                 .filter_map(|(name, dir)| read_limit(version, name, dir));

@@ -65,9 +65,10 @@ impl Command {
     /// (the command's own, else this process's, else `/bin:/usr/bin`) with the rules of
     /// `execvp(3)`. `argv[0]` is `program`. The search happens in the child, one `execve` per
     /// candidate, except with `PosixSpawn`: there this process picks the first candidate it
-    /// may execute (`faccessat`, from the child's working directory), since glibc's
-    /// `posix_spawnp` would read `PATH` from the live environment; a candidate only `execve`
-    /// can refuse (a `noexec` mount) then ends the search instead of being skipped.
+    /// may execute (`faccessat`, from the child's working directory; a `noexec` mount counts),
+    /// since glibc's `posix_spawnp` would read `PATH` from the live environment; a candidate
+    /// only `execve` can refuse (a security module, a file that is not a program, `ETXTBSY`)
+    /// then ends the search instead of being skipped.
     pub fn new(program: impl AsRef<OsStr>) -> Command {
         let mut invalid = None;
         let program = c_string(program.as_ref(), &mut invalid);
@@ -284,7 +285,9 @@ impl Command {
     /// Moves the child into the cgroup directory `dir` (v1 or v2) before it execs, so that
     /// everything the program does is counted there. On v2, `Clone3`, `Auto` and `ForkExec`
     /// create it there (`clone3(CLONE_INTO_CGROUP)`, Linux 5.7; `ForkExec` then forks through
-    /// `clone3`); otherwise the child writes itself into `cgroup.procs` as its first act.
+    /// `clone3`); otherwise the child writes itself into `cgroup.procs` as its first act. A
+    /// full `pids.max` in the target refuses a child born there (`EAGAIN` at process
+    /// creation) but not one that moves in.
     pub fn cgroup(&mut self, dir: impl AsRef<Path>) -> &mut Command {
         self.cgroup = Some(dir.as_ref().to_path_buf());
         self

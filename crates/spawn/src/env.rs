@@ -58,7 +58,8 @@ impl CommandEnv {
         })
     }
 
-    /// The resulting environment, copied now.
+    /// The resulting environment: copied now, or (unchanged, in a single-threaded process) the
+    /// live one.
     pub(crate) fn capture(&self) -> EnvBlock {
         if self.is_unchanged() {
             return EnvBlock::inherited();
@@ -102,15 +103,17 @@ pub(crate) enum EnvBlock {
         _bytes: Vec<u8>,
         pointers: Vec<*const c_char>,
     },
-    Live(*const *const c_char),
+    /// The live `environ`, read at the moment of `execve` (a null `envp` in the child's plan).
+    Live,
 }
 
 impl EnvBlock {
     /// The parent's environment as it is: live when this process has a single thread.
     fn inherited() -> EnvBlock {
-        match crate::sys::environ::environ_if_single_threaded() {
-            Some(live) => EnvBlock::Live(live),
-            None => EnvBlock::new(std::env::vars_os()),
+        if crate::sys::environ::single_threaded() {
+            EnvBlock::Live
+        } else {
+            EnvBlock::new(std::env::vars_os())
         }
     }
 
@@ -140,11 +143,12 @@ impl EnvBlock {
         }
     }
 
-    /// The `envp` array: valid while this block lives (moving it moves no bytes).
+    /// The `envp` array, valid while this block lives (moving it moves no bytes); null for
+    /// the live environment, which is read when it is used.
     pub(crate) fn envp(&self) -> *const *const c_char {
         match self {
             EnvBlock::Copied { pointers, .. } => pointers.as_ptr(),
-            EnvBlock::Live(envp) => *envp,
+            EnvBlock::Live => std::ptr::null(),
         }
     }
 }

@@ -216,8 +216,13 @@ impl<'c> Prepared<'c> {
         self.off_targets(fd.as_raw_fd())
     }
 
-    pub(crate) fn envp(&self) -> *const *const c_char {
-        self.env.envp()
+    /// The `envp` to hand over now (for `posix_spawn`, which runs no code of ours in the
+    /// child): the copy, or the live `environ` as it is at this moment.
+    pub(crate) fn envp_now(&self) -> *const *const c_char {
+        match self.env.envp() {
+            copied if !copied.is_null() => copied,
+            _ => sys::environ::current(),
+        }
     }
 
     /// The one path `posix_spawn` is given: the program as given, or the first `PATH`

@@ -195,3 +195,19 @@ fn no_limit_without_a_mount_a_controller_or_readable_files() {
     cgroup_dir(&point.join("a"), &[("memory.max", "lots\n".into())]);
     assert_eq!(tightest("0::/a\n", &mountinfo), None);
 }
+
+#[test]
+fn a_subtree_mounted_first_does_not_hide_an_ancestors_limit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("memory");
+    v1(&whole, V1_NO_LIMIT, 0, 0);
+    v1(&whole.join("a"), &(512 * MIB).to_string(), 500 * MIB, 0);
+    v1(&whole.join("a/b"), V1_NO_LIMIT, 100 * MIB, 0);
+    // The same group `/a/b` bind-mounted on its own, listed before the whole hierarchy.
+    let subtree = tmp.path().join("just-b");
+    v1(&subtree, V1_NO_LIMIT, 100 * MIB, 0);
+    let mountinfo = mountinfo_line("/a/b", &subtree, "cgroup", "memory")
+        + &mountinfo_line("/", &whole, "cgroup", "memory");
+    let limit = tightest("4:memory:/a/b\n", &mountinfo).unwrap();
+    assert_eq!((limit.cgroup.as_str(), limit.room()), ("/a", 12 * MIB));
+}

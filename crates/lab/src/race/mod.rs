@@ -69,7 +69,9 @@ pub enum Lines<'a> {
     Count,
     /// To this descriptor as they happen (the article's `> file`); not counted, so
     /// [`Race::first`] is `None`. Each side checks its own write; the first that fails ends
-    /// the run with [`Error::Write`].
+    /// the run with [`Error::Write`]. That needs `SIGPIPE` ignored (as in every Rust program,
+    /// whose runtime ignores it): at its default, a child writing to a pipe whose reader is
+    /// gone dies of the signal, and the run ends with that child's status instead.
     Write(BorrowedFd<'a>),
 }
 

@@ -196,20 +196,33 @@ mod raw {
         }
     }
 
+    /// libc's `-1` and `errno` as the kernel's own `-errno`, which the callers expect.
+    #[cfg(not(target_arch = "x86_64"))]
+    fn negated_errno(ret: isize) -> isize {
+        if ret == -1 {
+            // SAFETY: __errno_location returns the calling thread's errno slot, always valid
+            // (in a forked child too: a plain load).
+            -(unsafe { *libc::__errno_location() } as isize)
+        } else {
+            ret
+        }
+    }
+
     #[cfg(not(target_arch = "x86_64"))]
     pub(super) unsafe fn fork() -> isize {
         // SAFETY: fork(2) is clone(SIGCHLD) with no new stack on every architecture
         // (kernel/fork.c), and the flags-only call reads no other argument; the caller
         // upholds what a fork requires of the child.
-        unsafe {
+        let ret = unsafe {
             libc::syscall(libc::SYS_clone, libc::SIGCHLD as libc::c_long, 0, 0, 0, 0) as isize
-        }
+        };
+        negated_errno(ret)
     }
 
     #[cfg(not(target_arch = "x86_64"))]
     pub(super) unsafe fn write(fd: libc::c_int, buf: &[u8]) -> isize {
         // SAFETY: reading `buf.len()` bytes from a valid slice; the caller vouches for `fd`.
-        unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) }
+        negated_errno(unsafe { libc::write(fd, buf.as_ptr().cast(), buf.len()) })
     }
 
     #[cfg(not(target_arch = "x86_64"))]

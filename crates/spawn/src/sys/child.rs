@@ -102,6 +102,7 @@ pub(crate) struct ChildPlan<'a> {
     /// for the exec variants that do not do that. Slot 1 is written by the child.
     pub sh_argv: *mut *const c_char,
     pub argv: *const *const c_char,
+    /// Null for the live `environ`, read just before `execve`.
     pub envp: *const *const c_char,
     /// Nul-terminated directory or null.
     pub cwd: *const c_char,
@@ -401,12 +402,13 @@ unsafe fn rt_sigaction(sig: c_int, act: *const KernelSigaction, old: *mut Kernel
 
 /// `execve(2)` each candidate in turn with the rules of `execvp(3)`.
 fn exec(plan: &ChildPlan<'_>) -> Failure {
+    let envp = envp(plan);
     let mut last = libc::ENOENT;
     let mut denied = false;
     for &path in plan.candidates {
         // SAFETY: path, argv and envp are nul-terminated arrays/strings kept alive by the
         // parent; execve only returns on failure.
-        unsafe { libc::execve(path, plan.argv, plan.envp) };
+        unsafe { libc::execve(path, plan.argv, envp) };
         let e = errno();
         if e == libc::ENOEXEC && !plan.sh_argv.is_null() {
             return exec_shell(plan, path);
@@ -421,6 +423,16 @@ fn exec(plan: &ChildPlan<'_>) -> Failure {
         last = e;
     }
     failure(Step::Exec, if denied { libc::EACCES } else { last })
+}
+
+/// The environment to exec with: the plan's copy, or the live one as it is now (after the
+/// hooks), when the parent found no other thread that could be changing it.
+fn envp(plan: &ChildPlan<'_>) -> *const *const c_char {
+    if plan.envp.is_null() {
+        super::environ::current()
+    } else {
+        plan.envp
+    }
 }
 
 /// Whether a `PATH` search goes on to the next directory after this errno (glibc's list for
@@ -438,7 +450,7 @@ fn exec_shell(plan: &ChildPlan<'_>, path: *const c_char) -> Failure {
     // keeps it alive; the child writes slot 1 only, while the parent cannot look at it.
     unsafe {
         plan.sh_argv.add(1).write(path);
-        libc::execve(SHELL.as_ptr().cast(), plan.sh_argv.cast_const(), plan.envp);
+        libc::execve(SHELL.as_ptr().cast(), plan.sh_argv.cast_const(), envp(plan));
     }
     failure(Step::Exec, errno())
 }

@@ -14,32 +14,33 @@ unsafe extern "C" {
     static environ: *const *const c_char;
 }
 
-/// `environ`, if this process has never had a second thread; `None` otherwise (the caller
-/// then copies the environment under std's lock).
-pub(crate) fn environ_if_single_threaded() -> Option<*const *const c_char> {
+/// Whether this process has never had a second thread (so no `set_var` can run while this
+/// thread spawns, and the child may be given the live `environ`, read by [`current`] at the
+/// moment of `execve`). `false` when unknown (glibc before 2.32).
+pub(crate) fn single_threaded() -> bool {
     static FLAG: OnceLock<usize> = OnceLock::new();
     let flag = *FLAG.get_or_init(|| {
         // SAFETY: looking up a nul-terminated name in the already loaded objects.
         unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"__libc_single_threaded".as_ptr()) as usize }
     }) as *const c_char;
-    if flag.is_null() {
-        return None;
-    }
     // SAFETY: `flag` is glibc's `char __libc_single_threaded`, alive for the whole process;
     // a volatile read, since glibc writes it when a thread is created.
-    if unsafe { flag.read_volatile() } == 0 {
-        return None;
-    }
-    // SAFETY: reading the pointer value of glibc's `environ`; with one thread nothing else
-    // can change it, or the array, before the child has exec'd.
-    Some(unsafe { environ })
+    !flag.is_null() && unsafe { flag.read_volatile() } != 0
+}
+
+/// glibc's `environ` as it is now: a plain load, async-signal-safe, so the child reads it
+/// just before `execve` (after any `pre_exec` hook has run), as std's child does.
+pub(crate) fn current() -> *const *const c_char {
+    // SAFETY: reading the pointer value of glibc's `environ`. Only called where no other
+    // thread can be changing it: a process with one thread, or a child that has its own copy.
+    unsafe { environ }
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
-    fn a_process_with_threads_gets_a_copy() {
+    fn a_process_with_threads_is_seen_as_such() {
         // libtest runs this on a thread of its own: the process has had a second thread.
-        assert_eq!(super::environ_if_single_threaded(), None);
+        assert!(!super::single_threaded());
     }
 }

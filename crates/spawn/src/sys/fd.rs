@@ -58,9 +58,9 @@ pub(crate) fn open_files_limit() -> Option<i64> {
 }
 
 /// Whether this process may execute `path`, as `execve(2)` would judge it before loading:
-/// `faccessat(path, X_OK, AT_EACCESS)` (the effective IDs) and a regular file (anything else
-/// is `EACCES`, as for execve). What only the exec itself can tell (a `noexec` mount, a
-/// security module) is not known here.
+/// `faccessat(path, X_OK, AT_EACCESS)` (the effective IDs; a `noexec` mount says no) and a
+/// regular file (anything else is `EACCES`, as for execve). What only the exec itself can
+/// tell (a security module's verdict, a file that is no program, `ETXTBSY`) is not known.
 pub(crate) fn may_execute(path: &std::ffi::CStr) -> io::Result<()> {
     // SAFETY: a nul-terminated path; faccessat only reads it.
     cvt(unsafe { libc::faccessat(libc::AT_FDCWD, path.as_ptr(), libc::X_OK, libc::AT_EACCESS) })?;

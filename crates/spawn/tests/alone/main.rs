@@ -15,7 +15,7 @@ fn main() {
     // First, while this process still has one thread: the environment is passed as it is.
     the_environment_of_a_single_threaded_process_reaches_the_child();
     println!("test the_environment_of_a_single_threaded_process_reaches_the_child ... ok");
-    let checks: [(&str, fn()); 5] = [
+    let checks: [(&str, fn()); 6] = [
         ("thread_count_counts_exactly", thread_count_counts_exactly),
         (
             "wait_with_output_starts_no_thread",
@@ -32,6 +32,10 @@ fn main() {
         (
             "a_child_reaped_elsewhere_never_reports_a_strangers_status_as_root",
             reaped_elsewhere,
+        ),
+        (
+            "a_late_pidfd_never_waits_on_a_stranger_as_root",
+            late_pidfd_stranger,
         ),
     ];
     for (name, check) in checks {
@@ -52,6 +56,26 @@ fn the_environment_of_a_single_threaded_process_reaches_the_child() {
             .unwrap();
         assert_eq!(out.stdout, b"inherited as is\n", "{strategy}");
     }
+    // A hook that changes the environment (fine in the fork of a one-thread process, where
+    // the allocator's lock cannot be held by a vanished thread): the program sees the change,
+    // as with std, because the live environment is read at the moment of execve.
+    let mut cmd = Command::new("/bin/sh");
+    cmd.args(["-c", "echo \"$FORKLAB_HOOKED\""])
+        .stdout(Stdio::piped());
+    // SAFETY: see above; the child is a copy of this single-threaded process.
+    unsafe {
+        cmd.pre_exec(|| {
+            std::env::set_var("FORKLAB_HOOKED", "by the hook");
+            Ok(())
+        })
+    };
+    let out = cmd.strategy(Strategy::ForkExec).output().unwrap();
+    assert_eq!(out.stdout, b"by the hook\n");
+    assert_eq!(
+        std::env::var_os("FORKLAB_HOOKED"),
+        None,
+        "only the child's copy changed"
+    );
     assert_eq!(thread_count().unwrap(), 1, "still one thread");
 }
 
@@ -215,6 +239,42 @@ fn reaped_elsewhere() {
             "{strategy}: the second kept its status"
         );
     }
+}
+
+/// A child without a pidfd is reaped by the kernel (`SIGCHLD` ignored) and its pid goes to a
+/// process that is not ours: `wait_timeout`, which opens a pidfd to sleep on, must notice.
+fn late_pidfd_stranger() {
+    if forklab_spawn::Identity::current().euid != 0 {
+        return println!("SKIPPED: choosing the next pid (kernel.ns_last_pid) needs root");
+    }
+    // SAFETY: this process has one thread running; the disposition is put back below.
+    let old = unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
+    let mut gone = Command::new("/bin/true").spawn().unwrap();
+    let pid = gone.id().as_raw();
+    let proc_dir = format!("/proc/{pid}");
+    while std::path::Path::new(&proc_dir).exists() {
+        std::thread::sleep(Duration::from_millis(1)); // until the kernel has reaped it
+    }
+    // SAFETY: as above.
+    unsafe { libc::signal(libc::SIGCHLD, old) };
+    // A stranger with that pid: an orphaned `sleep`, child of a shell that has exited.
+    for _ in 0..50 {
+        std::fs::write("/proc/sys/kernel/ns_last_pid", (pid - 2).to_string()).unwrap();
+        let out = Command::new("/bin/sh")
+            .args(["-c", "sleep 2 & echo $!"])
+            .stdout(Stdio::piped())
+            .output()
+            .unwrap();
+        if String::from_utf8_lossy(&out.stdout).trim() != pid.to_string() {
+            continue;
+        }
+        let err = gone
+            .wait_timeout(Duration::from_millis(200))
+            .expect_err("not our child");
+        assert_eq!(err.raw_os_error(), Some(libc::ECHILD), "{err}");
+        return;
+    }
+    println!("SKIPPED: other processes kept taking pid {pid}");
 }
 
 /// A child (`sh -c 'exit 7'`) that gets `pid`, which must be free: the next pid the kernel

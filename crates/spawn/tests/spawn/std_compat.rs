@@ -88,9 +88,13 @@ strategies! {
 
     fn a_descriptor_handed_over_is_closed_once_the_child_has_it(strategy: Strategy) {
         let (reader, writer) = io::pipe().unwrap();
-        let mut cmd = Command::new("/bin/bash"); // dash takes no descriptor above 9
-        // A number no other test's descriptors take (a second child must not find one there).
-        cmd.args(["-c", "echo from-the-child >&905"]).fd(writer, 905).strategy(strategy);
+        // A number no other test's descriptors take (a second child must not find one there),
+        // below the open-files limit; bash, since dash takes no descriptor above 9.
+        let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile).current;
+        let target = limit.map_or(905, |l| l.saturating_sub(19).min(905)) as i32;
+        let script = format!("echo from-the-child >&{target}");
+        let mut cmd = Command::new("/bin/bash");
+        cmd.args(["-c", &script]).fd(writer, target).strategy(strategy);
         let mut child = cmd.spawn().unwrap();
         assert!(child.wait().unwrap().success());
         // `cmd` is still alive: had it kept the write end, this read would never end.
