@@ -15,7 +15,7 @@ fn main() {
     // First, while this process still has one thread: the environment is passed as it is.
     the_environment_of_a_single_threaded_process_reaches_the_child();
     println!("test the_environment_of_a_single_threaded_process_reaches_the_child ... ok");
-    let checks: [(&str, fn()); 6] = [
+    let checks: [(&str, fn()); 7] = [
         ("thread_count_counts_exactly", thread_count_counts_exactly),
         (
             "wait_with_output_starts_no_thread",
@@ -32,6 +32,10 @@ fn main() {
         (
             "a_child_reaped_elsewhere_never_reports_a_strangers_status_as_root",
             reaped_elsewhere,
+        ),
+        (
+            "posix_spawn_searches_a_path_without_a_process_per_directory",
+            posix_spawn_search_makes_no_process,
         ),
         (
             "a_late_pidfd_never_waits_on_a_stranger_as_root",
@@ -239,6 +243,40 @@ fn reaped_elsewhere() {
             "{strategy}: the second kept its status"
         );
     }
+}
+
+/// `PosixSpawn` with a `PATH` of the command's own: the search happens in this process, so a
+/// program found nowhere costs no process at all (one `posix_spawn` per directory used to
+/// cost one each). Children's page faults, summed by the kernel as they are reaped, tell.
+fn posix_spawn_search_makes_no_process() {
+    let faults = || {
+        // SAFETY: rusage is plain data that getrusage fills.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid `who` and a valid pointer.
+        assert_eq!(
+            unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
+            0
+        );
+        usage.ru_minflt
+    };
+    let before = faults();
+    let err = Command::new("no-such-tool")
+        .env("PATH", "/nonexistent/a:/nonexistent/b:/nonexistent/c")
+        .strategy(Strategy::PosixSpawn)
+        .spawn()
+        .unwrap_err();
+    assert_eq!(err.raw_os_error(), Some(libc::ENOENT), "{err:#}");
+    assert_eq!(faults(), before, "no child ran");
+    let mut found = Command::new("true");
+    found.env("PATH", "/nonexistent/a:/nonexistent/b:/usr/bin:/bin");
+    assert!(
+        found
+            .strategy(Strategy::PosixSpawn)
+            .status()
+            .unwrap()
+            .success()
+    );
+    assert!(faults() > before, "the one child that ran is counted");
 }
 
 /// A child without a pidfd is reaped by the kernel (`SIGCHLD` ignored) and its pid goes to a
