@@ -253,10 +253,8 @@ fn posix_spawn_search_makes_no_process() {
         // SAFETY: rusage is plain data that getrusage fills.
         let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
         // SAFETY: a valid `who` and a valid pointer.
-        assert_eq!(
-            unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) },
-            0
-        );
+        let ret = unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+        assert_eq!(ret, 0);
         usage.ru_minflt
     };
     let before = faults();
