@@ -2,6 +2,7 @@
 
 mod cat;
 mod completions;
+mod echo;
 mod exec_limits;
 mod inherit;
 mod manpage;
@@ -23,5 +24,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Race(args) => race::run(args),
         Command::Completions(args) => completions::run(args),
         Command::Manpage(args) => manpage::run(args),
+        Command::Echo(args) => echo::run(args),
     }
 }

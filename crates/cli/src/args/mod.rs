@@ -5,6 +5,9 @@ use forklab_lab::race::{Measure, Pin, Sched, Via};
 use forklab_lab::spawn_cost::Method;
 use std::path::PathBuf;
 
+mod echo;
+pub(crate) use echo::*;
+
 /// Linux process creation you can run, measure and trust.
 #[derive(Debug, Parser)]
 #[command(
@@ -43,6 +46,9 @@ pub(crate) enum Command {
     Completions(CompletionsArgs),
     /// Print the man page (roff) on stdout, or write one page per command into a directory
     Manpage(ManpageArgs),
+    /// The article's fork-per-client echo server and every classic server design, a load
+    /// generator, and the comparison of the designs
+    Echo(EchoArgs),
 }
 
 /// `forklab spawn-cost`.
@@ -330,7 +336,7 @@ pub(crate) fn parse_trials(s: &str) -> Result<usize, String> {
 }
 
 /// A count from 1 to `max`.
-fn parse_count(s: &str, max: usize) -> Result<usize, String> {
+pub(crate) fn parse_count(s: &str, max: usize) -> Result<usize, String> {
     use std::num::IntErrorKind;
     match s.trim().parse::<i64>() {
         Ok(n) if n < 1 => Err(format!("must be at least 1, got {n}")),

@@ -1,0 +1,112 @@
+//! `forklab echo serve | load | compare`.
+
+use clap::{Args, Subcommand};
+use forklab_echo::server::Model;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// `forklab echo`.
+#[derive(Debug, Args)]
+pub(crate) struct EchoArgs {
+    #[command(subcommand)]
+    pub command: EchoCommand,
+}
+
+/// The echo subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum EchoCommand {
+    /// Run a TCP echo server in one of the classic designs
+    Serve(EchoServeArgs),
+    /// Drive an echo server with verified round trips and report throughput and latency
+    Load(EchoLoadArgs),
+    /// Run every design under the same load and compare server CPU time and throughput
+    Compare(EchoCompareArgs),
+}
+
+/// `forklab echo serve`.
+#[derive(Debug, Args)]
+pub(crate) struct EchoServeArgs {
+    /// The design: iterative, fork, prefork, prefork-flock, prefork-mutex, prefork-fdpass,
+    /// thread, prethread, prethread-accept, async
+    #[arg(long, value_name = "M")]
+    pub model: Model,
+    /// Address to listen on (port 0: any free port)
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:7007")]
+    pub listen: SocketAddr,
+    /// Serve at most N clients at once; more wait in the listen backlog
+    #[arg(long, value_name = "N", value_parser = |s: &str| super::parse_count(s, 1 << 20))]
+    pub max_clients: Option<usize>,
+    /// Pool size of the prefork and prethread models
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = |s: &str| super::parse_count(s, 4096))]
+    pub workers: usize,
+    /// After SIGTERM or SIGINT, how long clients may take to finish (e.g. 10s, 500ms)
+    #[arg(long, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
+    pub drain_timeout: Duration,
+}
+
+/// `forklab echo load`.
+#[derive(Debug, Args)]
+pub(crate) struct EchoLoadArgs {
+    /// The server's address
+    #[arg(long, value_name = "ADDR")]
+    pub connect: SocketAddr,
+    /// Connections in all
+    #[arg(long, value_name = "C", default_value_t = 1000, value_parser = |s: &str| super::parse_count(s, 100_000_000))]
+    pub connections: usize,
+    /// Connections open at a time
+    #[arg(long, value_name = "K", default_value_t = 10, value_parser = |s: &str| super::parse_count(s, 100_000))]
+    pub concurrency: usize,
+    /// Bytes per round trip
+    #[arg(long, value_name = "S", default_value_t = 4000, value_parser = |s: &str| super::parse_count(s, 1 << 30))]
+    pub size: usize,
+    /// Round trips per connection
+    #[arg(long, value_name = "R", default_value_t = 1, value_parser = |s: &str| super::parse_count(s, 1 << 40))]
+    pub requests: usize,
+    /// Open loop: start connections at this rate per second (latency corrected for
+    /// coordinated omission) instead of as soon as one ends
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+    /// Print one JSON document
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `forklab echo compare`.
+#[derive(Debug, Args)]
+pub(crate) struct EchoCompareArgs {
+    /// Models to compare (default: all)
+    #[arg(long, value_name = "LIST", value_delimiter = ',')]
+    pub models: Vec<Model>,
+    /// Connections per model
+    #[arg(long, value_name = "C", default_value_t = 5000, value_parser = |s: &str| super::parse_count(s, 100_000_000))]
+    pub connections: usize,
+    /// Connections open at a time
+    #[arg(long, value_name = "K", default_value_t = 10, value_parser = |s: &str| super::parse_count(s, 100_000))]
+    pub concurrency: usize,
+    /// Bytes per connection
+    #[arg(long, value_name = "S", default_value_t = 4000, value_parser = |s: &str| super::parse_count(s, 1 << 30))]
+    pub size: usize,
+    /// Print one JSON document
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// A duration: a number with `ms`, `s`, `m` or `h` (`10s`, `500ms`, `2m`).
+pub(crate) fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("not a duration: {s:?} (e.g. 10s, 500ms, 2m)"))?;
+    let seconds = match unit {
+        "ms" => value / 1000.0,
+        "s" | "" => value,
+        "m" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("unknown unit {unit:?} in {s:?} (ms, s, m or h)")),
+    };
+    Duration::try_from_secs_f64(seconds).map_err(|_| format!("not a duration: {s:?}"))
+}

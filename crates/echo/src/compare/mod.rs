@@ -1,0 +1,1 @@
+//! `forklab echo compare`: every model under the same load, side by side.

@@ -1,0 +1,1 @@
+//! `forklab echo load`: a load generator for any TCP echo server.
