@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Every visible subcommand.
-const COMMANDS: [&str; 7] = [
+const COMMANDS: [&str; 8] = [
     "spawn-cost",
     "cat",
     "inherit",
@@ -14,7 +14,11 @@ const COMMANDS: [&str; 7] = [
     "race",
     "completions",
     "manpage",
+    "echo",
 ];
+
+/// Commands under a command, which get pages of their own (`forklab-echo-serve.1`).
+const NESTED: [&str; 3] = ["echo-serve", "echo-load", "echo-compare"];
 
 /// Whether `program` can be run from `PATH`; says why the caller skips when it cannot.
 fn have(program: &str, needed_for: &str) -> bool {
@@ -151,7 +155,11 @@ fn manpage_dir_writes_a_page_per_command() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     files.sort();
-    let mut expected: Vec<String> = COMMANDS.iter().map(|c| format!("forklab-{c}.1")).collect();
+    let mut expected: Vec<String> = COMMANDS
+        .iter()
+        .chain(&NESTED)
+        .map(|c| format!("forklab-{c}.1"))
+        .collect();
     expected.push("forklab.1".to_string());
     expected.sort();
     assert_eq!(files, expected);
