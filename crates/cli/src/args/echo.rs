@@ -86,6 +86,9 @@ pub(crate) struct EchoCompareArgs {
     /// Bytes per connection
     #[arg(long, value_name = "S", default_value_t = 4000, value_parser = |s: &str| super::parse_count(s, 1 << 30))]
     pub size: usize,
+    /// Pool size of the prefork and prethread models
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = |s: &str| super::parse_count(s, 4096))]
+    pub workers: usize,
     /// Print one JSON document
     #[arg(long)]
     pub json: bool,
