@@ -1,0 +1,257 @@
+//! `prefork-fdpass`: the parent accepts and hands each client's descriptor to an idle child
+//! over a Unix socketpair (`SCM_RIGHTS`, see `channel`); the child serves it and reports
+//! back with one byte. The parent knows which children are idle, so it accepts only when one
+//! is: the pool (`--workers`, no more than `--max-clients`) is the cap, and clients beyond it
+//! wait in the listen backlog.
+//!
+//! The parent is one thread polling the listener, its signalfd and every child's channel.
+//! To stop, it closes the listener and every channel: an idle child reads end-of-file and
+//! exits, a busy one finishes its client first; at the drain deadline the rest are killed.
+
+mod channel;
+
+use super::accept::{self, Accepted, BACKOFF};
+use super::children::Children;
+use super::listener::{Accepting, listen};
+use super::signals::{self, Signals};
+use super::tally::Tally;
+use super::{Error, Model, ServeOptions, ServeSummary, client, poll, worker};
+use crate::sys::shared_memory::SharedMemory;
+use forklab_spawn::Fork;
+use rustix::event::{PollFd, PollFlags};
+use std::collections::BTreeMap;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::net::UnixStream;
+use std::time::Instant;
+
+/// A child, as its parent sees it.
+struct Child {
+    /// The parent's end; `None` once closed (stop) or found dead.
+    channel: Option<UnixStream>,
+    busy: bool,
+}
+
+/// What the parent holds; a child drops all of it.
+struct Dispatcher {
+    listener: Option<TcpListener>,
+    signals: Signals,
+    children: Children,
+    pool: BTreeMap<i32, Child>,
+    pending: Option<TcpStream>,
+    backoff: Option<Instant>,
+    drain: Option<Instant>,
+}
+
+pub(super) fn serve(
+    options: &ServeOptions,
+    ready: &mut dyn FnMut(SocketAddr),
+) -> Result<ServeSummary, Error> {
+    let listener = listen(options.listen, Accepting::Polled)?;
+    let addr = listener
+        .local_addr()
+        .map_err(Error::system("read the bound address"))?;
+    let signals = Signals::block(&signals::PARENT).map_err(Error::system("block signals"))?;
+    let tally = SharedMemory::<Tally>::new().map_err(Error::system("map shared memory"))?;
+    let me = rustix::process::getpid();
+    let mut d = Dispatcher {
+        listener: Some(listener),
+        signals,
+        children: Children::new(),
+        pool: BTreeMap::new(),
+        pending: None,
+        backoff: None,
+        drain: None,
+    };
+    let mut announced = false;
+    loop {
+        while d.needs_child(options) {
+            let (ours, theirs) = UnixStream::pair().map_err(Error::system("make a socketpair"))?;
+            ours.set_nonblocking(true)
+                .map_err(Error::system("make a socketpair"))?;
+            match forklab_spawn::fork() {
+                Ok(Fork::Child) => worker::run(me, || {
+                    drop((d, ours));
+                    receive_loop(&theirs, &tally, options)
+                }),
+                Ok(Fork::Parent(pid)) => {
+                    d.children.add(pid);
+                    let child = Child {
+                        channel: Some(ours),
+                        busy: false,
+                    };
+                    d.pool.insert(pid.as_raw(), child);
+                    tally.worker_created();
+                }
+                Err(e) if worker::is_transient(&e) => {
+                    tracing::warn!("cannot fork a pool child (retrying): {e}");
+                    tally.retried();
+                    d.backoff = Some(Instant::now() + BACKOFF);
+                }
+                Err(e) => return Err(Error::system("fork a pool child")(e)),
+            }
+        }
+        if !announced {
+            announced = true;
+            ready(addr);
+            tracing::info!(%addr, model = "prefork-fdpass", children = d.pool.len(), "serving");
+        }
+        d.dispatch();
+        if d.finished() {
+            break;
+        }
+        d.wait(options, &tally)?;
+    }
+    Ok(tally.summary(Model::PreforkFdpass, d.children.killed()))
+}
+
+impl Dispatcher {
+    fn needs_child(&self, options: &ServeOptions) -> bool {
+        self.drain.is_none() && self.pool.len() < options.pool_size() && poll::free(self.backoff)
+    }
+
+    fn idle(&self) -> usize {
+        let idle = |c: &&Child| !c.busy && c.channel.is_some();
+        self.pool.values().filter(idle).count()
+    }
+
+    /// Hands the pending client to an idle child, if there is one.
+    fn dispatch(&mut self) {
+        let Some(conn) = self.pending.take() else {
+            return;
+        };
+        for (pid, child) in self.pool.iter_mut().filter(|(_, c)| !c.busy) {
+            let Some(channel) = &child.channel else {
+                continue;
+            };
+            match channel::send_client(channel, &conn) {
+                Ok(()) => {
+                    child.busy = true;
+                    return;
+                }
+                Err(e) => {
+                    tracing::warn!(pid, "cannot pass a client to a child: {e}");
+                    child.channel = None;
+                }
+            }
+        }
+        self.pending = Some(conn);
+    }
+
+    fn finished(&mut self) -> bool {
+        if self.drain.is_none() {
+            return false;
+        }
+        if poll::passed(self.drain) {
+            self.children.kill_all();
+            self.pool.clear();
+        }
+        self.children.is_empty()
+    }
+
+    fn wait(&mut self, options: &ServeOptions, tally: &Tally) -> Result<(), Error> {
+        self.backoff = poll::ahead(self.backoff);
+        let accepting = self.pending.is_none() && self.idle() > 0 && self.backoff.is_none();
+        let listener = self.listener.as_ref().filter(|_| accepting);
+        let mut fds = vec![PollFd::new(&self.signals, PollFlags::IN)];
+        fds.extend(listener.map(|l| PollFd::new(l, PollFlags::IN)));
+        let first_channel = fds.len();
+        let channels: Vec<i32> = self
+            .pool
+            .iter()
+            .filter(|(_, c)| c.channel.is_some())
+            .map(|(pid, _)| *pid)
+            .collect();
+        fds.extend(
+            self.pool
+                .values()
+                .filter_map(|c| c.channel.as_ref())
+                .map(|c| PollFd::new(c, PollFlags::IN)),
+        );
+        let timeout = poll::until(poll::earliest([self.backoff, self.drain]));
+        poll::poll(&mut fds, timeout).map_err(Error::system("poll"))?;
+        let ready = |fd: &PollFd<'_>| !fd.revents().is_empty();
+        let client_waiting = listener.is_some() && ready(&fds[1]);
+        let reporting: Vec<i32> = channels
+            .iter()
+            .zip(&fds[first_channel..])
+            .filter(|(_, fd)| ready(fd))
+            .map(|(pid, _)| *pid)
+            .collect();
+        drop(fds);
+        self.take_reports(&reporting);
+        self.on_signals(options)?;
+        if client_waiting {
+            self.accept(tally)?;
+        }
+        Ok(())
+    }
+
+    fn take_reports(&mut self, pids: &[i32]) {
+        for pid in pids {
+            let Some(child) = self.pool.get_mut(pid) else {
+                continue;
+            };
+            match child.channel.as_ref().and_then(channel::take_reports) {
+                Some(0) => {}
+                Some(_) => child.busy = false,
+                None => child.channel = None,
+            }
+        }
+    }
+
+    fn on_signals(&mut self, options: &ServeOptions) -> Result<(), Error> {
+        let received = self.signals.take().map_err(Error::system("read signals"))?;
+        if received.child {
+            for pid in self.children.reap() {
+                self.pool.remove(&pid.as_raw_pid());
+                if self.drain.is_none() {
+                    tracing::warn!(pid = pid.as_raw_pid(), "pool child ended; replacing it");
+                }
+            }
+        }
+        if received.stop && self.drain.is_none() {
+            tracing::info!("stopping: no new clients, draining");
+            self.listener = None;
+            self.pending = None;
+            // End of file for every child: idle ones exit now, busy ones after their client.
+            self.pool.values_mut().for_each(|c| c.channel = None);
+            self.drain = Some(Instant::now() + options.drain_timeout);
+        }
+        Ok(())
+    }
+
+    fn accept(&mut self, tally: &Tally) -> Result<(), Error> {
+        let Some(listener) = &self.listener else {
+            return Ok(());
+        };
+        match accept::accept(listener).map_err(Error::system("accept"))? {
+            Accepted::Client(conn) => self.pending = Some(conn),
+            Accepted::Exhausted(e) => {
+                tracing::warn!("accept failed (backing off): {e}");
+                tally.retried();
+                self.backoff = Some(Instant::now() + BACKOFF);
+            }
+            Accepted::Again | Accepted::Stopped => {}
+        }
+        Ok(())
+    }
+}
+
+/// A pool child: receive a client, serve it, report; until the parent closes the channel.
+fn receive_loop(channel: &UnixStream, tally: &Tally, options: &ServeOptions) -> i32 {
+    loop {
+        match channel::receive_client(channel) {
+            Ok(Some(conn)) => {
+                client::serve(conn, tally, options.idle_timeout, None);
+                if channel::report_done(channel).is_err() {
+                    return 0; // the parent closed the channel: stop
+                }
+            }
+            Ok(None) => return 0,
+            Err(e) => {
+                tracing::warn!("pool child cannot receive a client: {e}");
+                return 1;
+            }
+        }
+    }
+}
