@@ -10,10 +10,10 @@ use std::time::Duration;
 /// Serves `conn` to the end, then closes it.
 pub(crate) fn serve(conn: TcpStream, tally: &Tally, idle: Duration, stop: Option<Stop<'_>>) {
     let _ = conn.set_nodelay(true);
+    let peer = conn.peer_addr().ok();
     tally.begin();
     let (bytes, ended) = echo::converse(&conn, idle, stop);
     tally.end(bytes, ended.as_ref());
-    let peer = conn.peer_addr().ok();
     match ended {
         None => tracing::debug!(?peer, bytes, "client done"),
         Some(why) => tracing::debug!(?peer, bytes, %why, "client dropped"),

@@ -131,6 +131,7 @@ impl Clock<'_> {
             if watched == 2 && !fds[1].revents().is_empty() {
                 // Draining: from now on only the deadline counts, not the descriptor.
                 let drain = self.stop.take().map_or(Duration::ZERO, |s| s.drain);
+                tracing::debug!(?drain, "stop received: finishing this client");
                 self.deadline = Some(Instant::now() + drain);
             }
             if !fds[0].revents().is_empty() {

@@ -43,7 +43,10 @@ struct Server {
     queue: mpsc::Sender<TcpStream>,
     shared: Arc<Shared>,
     pool: Vec<JoinHandle<()>>,
-    backoff: Option<Instant>,
+    /// After a thread could not start: no new one before then.
+    start_backoff: Option<Instant>,
+    /// After accept failed: no accept before then.
+    accept_backoff: Option<Instant>,
 }
 
 pub(super) fn serve(
@@ -71,7 +74,8 @@ pub(super) fn serve(
         queue,
         shared,
         pool: Vec::new(),
-        backoff: None,
+        start_backoff: None,
+        accept_backoff: None,
     };
     server.fill_pool(options)?;
     ready(addr);
@@ -95,14 +99,14 @@ pub(super) fn serve(
 
 impl Server {
     fn fill_pool(&mut self, options: &ServeOptions) -> Result<(), Error> {
-        self.backoff = poll::ahead(self.backoff);
-        while self.pool.len() < options.pool_size() && self.backoff.is_none() {
+        self.start_backoff = poll::ahead(self.start_backoff);
+        while self.pool.len() < options.pool_size() && self.start_backoff.is_none() {
             match start(&self.shared) {
                 Ok(thread) => self.pool.push(thread),
                 Err(e) if worker::is_transient(&e) => {
                     tracing::warn!("cannot start a pool thread (retrying): {e}");
                     self.shared.tally.retried();
-                    self.backoff = Some(Instant::now() + BACKOFF);
+                    self.start_backoff = Some(Instant::now() + BACKOFF);
                 }
                 Err(e) => return Err(Error::system("start a pool thread")(e)),
             }
@@ -113,7 +117,9 @@ impl Server {
     /// Waits for a signal, an idle thread or a client; `false` on stop.
     fn serve_once(&mut self, options: &ServeOptions) -> Result<bool, Error> {
         self.fill_pool(options)?;
-        let accepting = self.backoff.is_none() && self.shared.idle.load(Ordering::Acquire) > 0;
+        self.accept_backoff = poll::ahead(self.accept_backoff);
+        let idle = self.shared.idle.load(Ordering::Acquire);
+        let accepting = self.accept_backoff.is_none() && idle > 0;
         let mut fds = vec![
             PollFd::new(&self.signals, PollFlags::IN),
             PollFd::new(&self.shared.wake, PollFlags::IN),
@@ -121,7 +127,8 @@ impl Server {
         if accepting {
             fds.push(PollFd::new(&self.listener, PollFlags::IN));
         }
-        poll::poll(&mut fds, poll::until(self.backoff)).map_err(Error::system("poll"))?;
+        let timeout = poll::until(poll::earliest([self.start_backoff, self.accept_backoff]));
+        poll::poll(&mut fds, timeout).map_err(Error::system("poll"))?;
         let client_waiting = fds.get(2).is_some_and(|fd| !fd.revents().is_empty());
         drop(fds);
         self.shared.wake.clear();
@@ -149,7 +156,7 @@ impl Server {
             Accepted::Exhausted(e) => {
                 tracing::warn!("accept failed (backing off): {e}");
                 self.shared.tally.retried();
-                self.backoff = Some(Instant::now() + BACKOFF);
+                self.accept_backoff = Some(Instant::now() + BACKOFF);
             }
             Accepted::Again | Accepted::Stopped => {}
         }

@@ -38,7 +38,10 @@ struct Dispatcher {
     children: Children,
     pool: BTreeMap<i32, Child>,
     pending: Option<TcpStream>,
-    backoff: Option<Instant>,
+    /// After a fork failed: no new child before then.
+    fork_backoff: Option<Instant>,
+    /// After accept failed: no accept before then.
+    accept_backoff: Option<Instant>,
     drain: Option<Instant>,
 }
 
@@ -59,7 +62,8 @@ pub(super) fn serve(
         children: Children::new(),
         pool: BTreeMap::new(),
         pending: None,
-        backoff: None,
+        fork_backoff: None,
+        accept_backoff: None,
         drain: None,
     };
     let mut announced = false;
@@ -85,7 +89,7 @@ pub(super) fn serve(
                 Err(e) if worker::is_transient(&e) => {
                     tracing::warn!("cannot fork a pool child (retrying): {e}");
                     tally.retried();
-                    d.backoff = Some(Instant::now() + BACKOFF);
+                    d.fork_backoff = Some(Instant::now() + BACKOFF);
                 }
                 Err(e) => return Err(Error::system("fork a pool child")(e)),
             }
@@ -106,7 +110,9 @@ pub(super) fn serve(
 
 impl Dispatcher {
     fn needs_child(&self, options: &ServeOptions) -> bool {
-        self.drain.is_none() && self.pool.len() < options.pool_size() && poll::free(self.backoff)
+        self.drain.is_none()
+            && self.pool.len() < options.pool_size()
+            && poll::free(self.fork_backoff)
     }
 
     fn idle(&self) -> usize {
@@ -149,35 +155,29 @@ impl Dispatcher {
     }
 
     fn wait(&mut self, options: &ServeOptions, tally: &Tally) -> Result<(), Error> {
-        self.backoff = poll::ahead(self.backoff);
-        let accepting = self.pending.is_none() && self.idle() > 0 && self.backoff.is_none();
+        self.fork_backoff = poll::ahead(self.fork_backoff);
+        self.accept_backoff = poll::ahead(self.accept_backoff);
+        let accepting = self.pending.is_none() && self.idle() > 0 && self.accept_backoff.is_none();
         let listener = self.listener.as_ref().filter(|_| accepting);
-        let mut fds = vec![PollFd::new(&self.signals, PollFlags::IN)];
-        fds.extend(listener.map(|l| PollFd::new(l, PollFlags::IN)));
-        let first_channel = fds.len();
-        let channels: Vec<i32> = self
+        let (pids, channels): (Vec<i32>, Vec<&UnixStream>) = self
             .pool
             .iter()
-            .filter(|(_, c)| c.channel.is_some())
-            .map(|(pid, _)| *pid)
-            .collect();
-        fds.extend(
-            self.pool
-                .values()
-                .filter_map(|c| c.channel.as_ref())
-                .map(|c| PollFd::new(c, PollFlags::IN)),
-        );
-        let timeout = poll::until(poll::earliest([self.backoff, self.drain]));
-        poll::poll(&mut fds, timeout).map_err(Error::system("poll"))?;
-        let ready = |fd: &PollFd<'_>| !fd.revents().is_empty();
-        let client_waiting = listener.is_some() && ready(&fds[1]);
-        let reporting: Vec<i32> = channels
-            .iter()
-            .zip(&fds[first_channel..])
-            .filter(|(_, fd)| ready(fd))
-            .map(|(pid, _)| *pid)
-            .collect();
+            .filter_map(|(pid, c)| Some((*pid, c.channel.as_ref()?)))
+            .unzip();
+        let mut fds = vec![PollFd::new(&self.signals, PollFlags::IN)];
+        fds.extend(channels.iter().map(|c| PollFd::new(*c, PollFlags::IN)));
+        fds.extend(listener.map(|l| PollFd::new(l, PollFlags::IN)));
+        let deadlines = [self.fork_backoff, self.accept_backoff, self.drain];
+        poll::poll(&mut fds, poll::until(poll::earliest(deadlines)))
+            .map_err(Error::system("poll"))?;
+        let ready: Vec<bool> = fds.iter().map(|fd| !fd.revents().is_empty()).collect();
         drop(fds);
+        let client_waiting = listener.is_some() && ready.last() == Some(&true);
+        let reporting: Vec<i32> = pids
+            .into_iter()
+            .zip(&ready[1..])
+            .filter_map(|(pid, ready)| ready.then_some(pid))
+            .collect();
         self.take_reports(&reporting);
         self.on_signals(options)?;
         if client_waiting {
@@ -229,7 +229,7 @@ impl Dispatcher {
             Accepted::Exhausted(e) => {
                 tracing::warn!("accept failed (backing off): {e}");
                 tally.retried();
-                self.backoff = Some(Instant::now() + BACKOFF);
+                self.accept_backoff = Some(Instant::now() + BACKOFF);
             }
             Accepted::Again | Accepted::Stopped => {}
         }
