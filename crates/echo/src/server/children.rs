@@ -60,14 +60,19 @@ impl Children {
         reaped
     }
 
-    /// `SIGKILL` to every child left, then waits for each: the drain deadline has passed.
-    pub(crate) fn kill_all(&mut self) {
+    /// The drain deadline has passed: kills the children still serving.
+    pub(crate) fn end_drain(&mut self) {
         if !self.live.is_empty() {
             tracing::info!(
                 children = self.live.len(),
                 "drain timeout: killing the children still serving"
             );
         }
+        self.kill_all();
+    }
+
+    /// `SIGKILL` to every child left, then waits for each.
+    fn kill_all(&mut self) {
         for &pid in &self.live {
             if rustix::process::kill_process(pid, Signal::KILL).is_ok() {
                 self.killed += 1;

@@ -100,7 +100,7 @@ impl Parent {
             return false;
         }
         if poll::passed(self.drain) {
-            self.children.kill_all();
+            self.children.end_drain();
         }
         self.children.is_empty()
     }

@@ -186,7 +186,10 @@ impl ServeOptions {
 /// `ready` is called once, with the bound address, as soon as the socket listens (and, for
 /// the pools, once the workers are started). The process models fork with
 /// [`forklab_spawn::fork`], which refuses in a multi-threaded process: call this from a
-/// process with a single thread (the `forklab` binary is one).
+/// process with a single thread (the `forklab` binary is one). They also reap with
+/// `waitpid(-1)`, so the calling process should have no other children of its own.
+/// `SIGTERM`, `SIGINT` (and `SIGCHLD` for the process models) are blocked while it runs
+/// and the mask is put back when it returns; `async` installs tokio's handlers instead.
 ///
 /// ```no_run
 /// use forklab_echo::server::{Model, ServeOptions, serve};

@@ -42,16 +42,16 @@ fn install_logging() {
         .try_init();
 }
 
-/// `served 12 clients (12 completed, 0 dropped, 0 cut off at the drain), 48 KiB, at most 3
-/// at once; 12 processes created, 0 failures retried`.
+/// `fork: served 12 clients (12 completed, 0 dropped, 0 cut off at the drain), 48000
+/// bytes, at most 3 at once; 12 processes created, 0 failures retried`.
 fn describe(s: &ServeSummary) -> String {
-    let workers = match s.model {
-        server::Model::Iterative | server::Model::Async => "workers",
-        server::Model::Thread | server::Model::Prethread | server::Model::PrethreadAccept => {
-            "threads"
-        }
-        _ => "processes",
+    use server::Model::*;
+    let (one, many) = match s.model {
+        Iterative | Async => ("worker", "workers"),
+        Thread | Prethread | PrethreadAccept => ("thread", "threads"),
+        _ => ("process", "processes"),
     };
+    let workers = if s.workers_created == 1 { one } else { many };
     format!(
         "{}: served {} ({} completed, {} dropped, {} cut off at the drain), {} bytes, at most {} \
          at once; {} {workers} created, {} retried",

@@ -75,6 +75,8 @@ models! {
         std::thread::sleep(Duration::from_millis(100));
 
         assert_echoes(server.addr, 100_000, 2);
+        let inheritable = server.inheritable_descriptors();
+        assert!(inheritable.is_empty(), "{model}: not close-on-exec: {inheritable:?}");
         // Served beside the silent client (still connected), or after iterative dropped it.
         assert_eq!(closed_by_server(&silent), model == "iterative", "{model}: silent client");
         drop((silent, flood));
@@ -208,6 +210,21 @@ models! {
         server.terminate();
         assert_eq!(server.wait(Duration::from_secs(5)).code(), Some(0));
         assert!(server.retried() > 0, "{model}: {}", server.log());
+    }
+
+    fn workers_die_with_a_killed_server(model) {
+        let mut server = Server::start(model, &["--workers", "2"]);
+        let busy = connect(server.addr);
+        exchange(&busy, b"hold");
+        let workers = server.children();
+        if workers.is_empty() {
+            return skip("this model has no worker processes");
+        }
+        server.kill();
+        let gone = eventually(Duration::from_secs(5), || workers.iter().all(|w| !w.alive()));
+        assert!(gone, "{model}: workers outlived the server: {workers:?}");
+        let closed = eventually(Duration::from_secs(5), || closed_by_server(&busy));
+        assert!(closed, "{model}: the client of a dead server is still connected");
     }
 
     fn serves_ipv6(model) {

@@ -120,6 +120,12 @@ impl Server {
         );
     }
 
+    /// Sends `SIGKILL` and reaps the server.
+    pub fn kill(&mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
     /// Sends `SIGTERM`.
     pub fn terminate(&self) {
         rustix::process::kill_process(Pid::from_raw(self.pid()).unwrap(), Signal::TERM).unwrap();
@@ -167,6 +173,20 @@ impl Server {
             threads: count(&format!("/proc/{}/task", self.pid())),
             fds,
         }
+    }
+
+    /// Descriptors of the server and its children that are not close-on-exec, as
+    /// `PID/FD -> target`: besides the standard three, only those the server inherited
+    /// from this test process (the same number and target, open here without the flag).
+    pub fn inheritable_descriptors(&self) -> Vec<String> {
+        let ours = inheritable(std::process::id() as i32);
+        let mut pids = vec![self.pid()];
+        pids.extend(self.children().iter().map(|c| c.pid));
+        pids.into_iter()
+            .flat_map(|pid| inheritable(pid).into_iter().map(move |fd| (pid, fd)))
+            .filter(|(_, fd)| fd.0 > 2 && !ours.contains(fd))
+            .map(|(pid, (fd, target))| format!("{pid}/{fd} -> {target}"))
+            .collect()
     }
 
     /// The census once it has stopped changing (two looks 50 ms apart agree), with no
@@ -235,6 +255,11 @@ impl Task {
     pub fn exists(&self) -> bool {
         task(self.pid).is_some_and(|now| now.start_time == self.start_time)
     }
+
+    /// Whether it exists and has not died (a zombie has: its new parent may not reap).
+    pub fn alive(&self) -> bool {
+        task(self.pid).is_some_and(|now| now.start_time == self.start_time && now.state != 'Z')
+    }
 }
 
 fn children_of(parent: i32) -> Vec<Task> {
@@ -270,6 +295,29 @@ fn stat(pid: i32) -> Option<(char, i32, u64)> {
     let ppid = fields.get(1)?.parse().ok()?;
     let start_time = fields.get(19)?.parse().ok()?;
     Some((state, ppid, start_time))
+}
+
+/// The descriptors of `pid` without `O_CLOEXEC`, with what they point to.
+fn inheritable(pid: i32) -> Vec<(u32, String)> {
+    const O_CLOEXEC: u32 = 0o2000000;
+    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+        return Vec::new();
+    };
+    let fds = dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok());
+    let flags = |fd| {
+        let info = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}")).ok()?;
+        let octal = info.lines().find_map(|l| l.strip_prefix("flags:"))?;
+        u32::from_str_radix(octal.trim(), 8).ok()
+    };
+    fds.filter(|&fd| flags(fd).is_some_and(|f| f & O_CLOEXEC == 0))
+        .map(|fd| {
+            let target = std::fs::read_link(format!("/proc/{pid}/fd/{fd}"));
+            (
+                fd,
+                target.map_or_else(|e| e.to_string(), |t| t.display().to_string()),
+            )
+        })
+        .collect()
 }
 
 fn count(dir: &str) -> usize {

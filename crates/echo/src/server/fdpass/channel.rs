@@ -34,8 +34,21 @@ pub(crate) fn send_client(channel: &UnixStream, conn: &TcpStream) -> io::Result<
     Ok(())
 }
 
-/// Waits for the next client; `None` when the parent closed the channel (stop).
-pub(crate) fn receive_client(channel: &UnixStream) -> io::Result<Option<TcpStream>> {
+/// What the parent sent.
+#[derive(Debug)]
+pub(crate) enum Received {
+    /// A client to serve.
+    Client(TcpStream),
+    /// A message whose descriptor did not arrive: the kernel drops it when the child has
+    /// no descriptor left (`MSG_CTRUNC`, under `EMFILE`). The client is lost; the child is
+    /// free again.
+    Lost,
+    /// The parent closed the channel: stop.
+    Closed,
+}
+
+/// Waits for the next client.
+pub(crate) fn receive_client(channel: &UnixStream) -> io::Result<Received> {
     let mut space = [MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
     let mut control = RecvAncillaryBuffer::new(&mut space);
     let mut byte = [0u8; 1];
@@ -51,7 +64,7 @@ pub(crate) fn receive_client(channel: &UnixStream) -> io::Result<Option<TcpStrea
         }
     };
     if received.bytes == 0 {
-        return Ok(None);
+        return Ok(Received::Closed);
     }
     let mut client = None;
     for message in control.drain() {
@@ -62,9 +75,7 @@ pub(crate) fn receive_client(channel: &UnixStream) -> io::Result<Option<TcpStrea
             }
         }
     }
-    client
-        .map(Some)
-        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "a message without a descriptor"))
+    Ok(client.map_or(Received::Lost, Received::Client))
 }
 
 /// Tells the parent the child is free again.

@@ -17,6 +17,7 @@ use super::signals::{self, Signals};
 use super::tally::Tally;
 use super::{Error, Model, ServeOptions, ServeSummary, client, poll, worker};
 use crate::sys::shared_memory::SharedMemory;
+use channel::Received;
 use forklab_spawn::Fork;
 use rustix::event::{PollFd, PollFlags};
 use std::collections::BTreeMap;
@@ -148,7 +149,7 @@ impl Dispatcher {
             return false;
         }
         if poll::passed(self.drain) {
-            self.children.kill_all();
+            self.children.end_drain();
             self.pool.clear();
         }
         self.children.is_empty()
@@ -241,17 +242,16 @@ impl Dispatcher {
 fn receive_loop(channel: &UnixStream, tally: &Tally, options: &ServeOptions) -> i32 {
     loop {
         match channel::receive_client(channel) {
-            Ok(Some(conn)) => {
-                client::serve(conn, tally, options.idle_timeout, None);
-                if channel::report_done(channel).is_err() {
-                    return 0; // the parent closed the channel: stop
-                }
-            }
-            Ok(None) => return 0,
+            Ok(Received::Client(conn)) => client::serve(conn, tally, options.idle_timeout, None),
+            Ok(Received::Lost) => tracing::warn!("a client passed without its descriptor"),
+            Ok(Received::Closed) => return 0,
             Err(e) => {
                 tracing::warn!("pool child cannot receive a client: {e}");
                 return 1;
             }
+        }
+        if channel::report_done(channel).is_err() {
+            return 0; // the parent closed the channel: stop
         }
     }
 }

@@ -119,7 +119,7 @@ impl Pool {
             return false;
         }
         if poll::passed(self.drain) {
-            self.children.kill_all();
+            self.children.end_drain();
         }
         self.children.is_empty()
     }
