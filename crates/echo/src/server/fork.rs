@@ -11,11 +11,10 @@
 
 use super::accept::{self, Accepted, BACKOFF};
 use super::children::Children;
-use super::listener::{Accepting, listen};
-use super::signals::{self, Signals};
+use super::listener::Accepting;
+use super::signals::Signals;
 use super::tally::Tally;
 use super::{Error, Model, ServeOptions, ServeSummary, client, poll, worker};
-use crate::sys::shared_memory::SharedMemory;
 use forklab_spawn::Fork;
 use rustix::event::{PollFd, PollFlags};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -37,13 +36,13 @@ pub(super) fn serve(
     options: &ServeOptions,
     ready: &mut dyn FnMut(SocketAddr),
 ) -> Result<ServeSummary, Error> {
-    let listener = listen(options.listen, Accepting::Polled)?;
-    let addr = listener
-        .local_addr()
-        .map_err(Error::system("read the bound address"))?;
-    let signals = Signals::block(&signals::PARENT).map_err(Error::system("block signals"))?;
-    let tally = SharedMemory::<Tally>::new().map_err(Error::system("map shared memory"))?;
-    let me = rustix::process::getpid();
+    let worker::Parent {
+        listener,
+        addr,
+        signals,
+        tally,
+        pid: me,
+    } = worker::Parent::start(options, Accepting::Polled)?;
     ready(addr);
     tracing::info!(%addr, model = "fork", "serving");
     let mut parent = Parent {
@@ -66,13 +65,11 @@ pub(super) fn serve(
                     parent.children.add(pid);
                     tally.worker_created();
                 }
-                Err(e) if worker::is_transient(&e) => {
-                    tracing::warn!("cannot fork a child for a client (retrying): {e}");
-                    tally.retried();
+                Err(e) => {
+                    let retry = worker::creation_failed(e, "fork a child for a client", &tally)?;
                     parent.pending = Some(conn);
-                    parent.backoff = Some(Instant::now() + BACKOFF);
+                    parent.backoff = Some(retry);
                 }
-                Err(e) => return Err(Error::system("fork a child")(e)),
             }
             continue;
         }

@@ -20,7 +20,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::os::fd::AsFd;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What every pool thread shares.
 struct Shared {
@@ -57,12 +57,13 @@ pub(super) fn serve(
         while pool.len() < options.pool_size() && backoff.is_none() {
             match start(&shared) {
                 Ok(thread) => pool.push(thread),
-                Err(e) if worker::is_transient(&e) => {
-                    tracing::warn!("cannot start a pool thread (retrying): {e}");
-                    shared.tally.retried();
-                    backoff = Some(Instant::now() + BACKOFF);
+                Err(e) => {
+                    backoff = Some(worker::creation_failed(
+                        e,
+                        "start a pool thread",
+                        &shared.tally,
+                    )?);
                 }
-                Err(e) => return Err(Error::system("start a pool thread")(e)),
             }
         }
         if !announced {

@@ -103,12 +103,11 @@ impl Server {
         while self.pool.len() < options.pool_size() && self.start_backoff.is_none() {
             match start(&self.shared) {
                 Ok(thread) => self.pool.push(thread),
-                Err(e) if worker::is_transient(&e) => {
-                    tracing::warn!("cannot start a pool thread (retrying): {e}");
-                    self.shared.tally.retried();
-                    self.start_backoff = Some(Instant::now() + BACKOFF);
+                Err(e) => {
+                    let tally = &self.shared.tally;
+                    let retry = worker::creation_failed(e, "start a pool thread", tally)?;
+                    self.start_backoff = Some(retry);
                 }
-                Err(e) => return Err(Error::system("start a pool thread")(e)),
             }
         }
         Ok(())

@@ -110,13 +110,12 @@ impl Server {
     fn start(&mut self, conn: TcpStream, options: &ServeOptions) -> Result<(), Error> {
         match self.crew.start(conn, &self.shared, options) {
             Ok(()) => self.shared.tally.worker_created(),
-            Err((conn, e)) if worker::is_transient(&e) => {
-                tracing::warn!("cannot start a thread for a client (retrying): {e}");
-                self.shared.tally.retried();
+            Err((conn, e)) => {
+                let tally = &self.shared.tally;
+                let retry = worker::creation_failed(e, "start a thread for a client", tally)?;
                 self.pending = Some(conn);
-                self.backoff = Some(Instant::now() + BACKOFF);
+                self.backoff = Some(retry);
             }
-            Err((_, e)) => return Err(Error::system("start a thread")(e)),
         }
         Ok(())
     }

@@ -1,4 +1,7 @@
-//! The first and last moments of a forked worker. The parent blocks `SIGCHLD`, `SIGTERM` and
+//! The process models' common parts: what the parent starts with ([`Parent`]), what it does
+//! when a fork fails, and the first and last moments of a forked worker.
+//!
+//! A forked worker: The parent blocks `SIGCHLD`, `SIGTERM` and
 //! `SIGINT` for its signalfd; the child inherits that mask and starts from a clean one, with
 //! `SIGTERM` and `SIGINT` ignored: the parent alone decides when a worker ends (it drains,
 //! then kills), so a Ctrl-C sent to the whole process group, or a `kill` of the group, does
@@ -9,9 +12,17 @@
 //! A worker never returns into the parent's code it was copied from: it leaves through
 //! `_exit`, and a panic is caught here (exit 101) rather than unwound into those frames.
 
+use super::accept::BACKOFF;
+use super::listener::{Accepting, listen};
+use super::signals::{self as parent_signals, Signals};
+use super::tally::Tally;
+use super::{Error, ServeOptions};
+use crate::sys::shared_memory::SharedMemory;
 use crate::sys::signals::{self, SigSet};
 use std::io;
+use std::net::{SocketAddr, TcpListener};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Instant;
 
 /// Runs `body` in a freshly forked child of `parent` and exits with its status.
 pub(crate) fn run(parent: rustix::process::Pid, body: impl FnOnce() -> i32) -> ! {
@@ -40,4 +51,54 @@ fn prepare(parent: rustix::process::Pid) -> io::Result<()> {
 /// process or thread limit) or `ENOMEM`.
 pub(crate) fn is_transient(e: &io::Error) -> bool {
     matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::ENOMEM))
+}
+
+/// A failed `fork` (or thread start) of `what`: if a back-off may cure it, logs it, counts
+/// it, and returns when to try again; otherwise it is the server's error.
+pub(crate) fn creation_failed(
+    e: io::Error,
+    what: &'static str,
+    tally: &Tally,
+) -> Result<Instant, Error> {
+    if !is_transient(&e) {
+        return Err(Error::system(what)(e));
+    }
+    tracing::warn!("cannot {what} (retrying): {e}");
+    tally.retried();
+    Ok(Instant::now() + BACKOFF)
+}
+
+/// What every process model's parent starts with.
+pub(crate) struct Parent {
+    /// The listening socket.
+    pub listener: TcpListener,
+    /// Its address (the port the kernel chose for port 0).
+    pub addr: SocketAddr,
+    /// `SIGCHLD`, `SIGTERM` and `SIGINT`, blocked and readable.
+    pub signals: Signals,
+    /// The tally, shared with the children.
+    pub tally: SharedMemory<Tally>,
+    /// This process, the children's parent.
+    pub pid: rustix::process::Pid,
+}
+
+impl Parent {
+    /// Listens on `options.listen`, blocks the signals, maps the tally.
+    pub(crate) fn start(options: &ServeOptions, accepting: Accepting) -> Result<Parent, Error> {
+        let listener = listen(options.listen, accepting)?;
+        let addr = listener
+            .local_addr()
+            .map_err(Error::system("read the bound address"))?;
+        let signals =
+            Signals::block(&parent_signals::PARENT).map_err(Error::system("block signals"))?;
+        let tally = SharedMemory::new().map_err(Error::system("map shared memory"))?;
+        let pid = rustix::process::getpid();
+        Ok(Parent {
+            listener,
+            addr,
+            signals,
+            tally,
+            pid,
+        })
+    }
 }

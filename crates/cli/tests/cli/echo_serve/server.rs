@@ -23,8 +23,8 @@ pub struct Server {
 }
 
 impl Server {
-    /// `forklab echo serve --model MODEL --listen 127.0.0.1:0 ARGS…`, logging at debug level
-    /// into a temporary file.
+    /// `forklab echo serve --model MODEL --listen 127.0.0.1:0 ARGS…`, logging (the server's
+    /// own lines at debug level) into a temporary file.
     pub fn start(model: &'static str, args: &[&str]) -> Server {
         Server::start_on(model, "127.0.0.1:0", args)
     }
@@ -52,7 +52,7 @@ impl Server {
     fn spawn(command: &mut Command, model: &'static str) -> Server {
         let log = tempfile::NamedTempFile::new().unwrap();
         let mut child = command
-            .env("RUST_LOG", "debug")
+            .env("RUST_LOG", "info,forklab_echo=debug")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(log.reopen().unwrap())

@@ -12,11 +12,10 @@ mod channel;
 
 use super::accept::{self, Accepted, BACKOFF};
 use super::children::Children;
-use super::listener::{Accepting, listen};
-use super::signals::{self, Signals};
+use super::listener::Accepting;
+use super::signals::Signals;
 use super::tally::Tally;
 use super::{Error, Model, ServeOptions, ServeSummary, client, poll, worker};
-use crate::sys::shared_memory::SharedMemory;
 use channel::Received;
 use forklab_spawn::Fork;
 use rustix::event::{PollFd, PollFlags};
@@ -50,13 +49,13 @@ pub(super) fn serve(
     options: &ServeOptions,
     ready: &mut dyn FnMut(SocketAddr),
 ) -> Result<ServeSummary, Error> {
-    let listener = listen(options.listen, Accepting::Polled)?;
-    let addr = listener
-        .local_addr()
-        .map_err(Error::system("read the bound address"))?;
-    let signals = Signals::block(&signals::PARENT).map_err(Error::system("block signals"))?;
-    let tally = SharedMemory::<Tally>::new().map_err(Error::system("map shared memory"))?;
-    let me = rustix::process::getpid();
+    let worker::Parent {
+        listener,
+        addr,
+        signals,
+        tally,
+        pid: me,
+    } = worker::Parent::start(options, Accepting::Polled)?;
     let mut d = Dispatcher {
         listener: Some(listener),
         signals,
@@ -87,12 +86,9 @@ pub(super) fn serve(
                     d.pool.insert(pid.as_raw(), child);
                     tally.worker_created();
                 }
-                Err(e) if worker::is_transient(&e) => {
-                    tracing::warn!("cannot fork a pool child (retrying): {e}");
-                    tally.retried();
-                    d.fork_backoff = Some(Instant::now() + BACKOFF);
+                Err(e) => {
+                    d.fork_backoff = Some(worker::creation_failed(e, "fork a pool child", &tally)?);
                 }
-                Err(e) => return Err(Error::system("fork a pool child")(e)),
             }
         }
         if !announced {

@@ -15,11 +15,10 @@ pub(crate) use lock::AcceptLock;
 
 use super::accept::{self, Accepted, BACKOFF};
 use super::children::Children;
-use super::listener::{Accepting, listen};
-use super::signals::{self, Signals};
+use super::listener::Accepting;
+use super::signals::Signals;
 use super::tally::Tally;
 use super::{Error, Model, ServeOptions, ServeSummary, client, poll, worker};
-use crate::sys::shared_memory::SharedMemory;
 use forklab_spawn::Fork;
 use lock::Lock;
 use rustix::event::{PollFd, PollFlags};
@@ -46,14 +45,14 @@ pub(in crate::server) fn serve(
         AcceptLock::Flock => Model::PreforkFlock,
         AcceptLock::Mutex => Model::PreforkMutex,
     };
-    let listener = listen(options.listen, Accepting::Blocking)?;
-    let addr = listener
-        .local_addr()
-        .map_err(Error::system("read the bound address"))?;
-    let signals = Signals::block(&signals::PARENT).map_err(Error::system("block signals"))?;
-    let tally = SharedMemory::<Tally>::new().map_err(Error::system("map shared memory"))?;
+    let worker::Parent {
+        listener,
+        addr,
+        signals,
+        tally,
+        pid: me,
+    } = worker::Parent::start(options, Accepting::Blocking)?;
     let lock = Lock::new(kind).map_err(Error::system("make the accept lock"))?;
-    let me = rustix::process::getpid();
     let mut pool = Pool {
         listener,
         signals,
@@ -86,12 +85,9 @@ pub(in crate::server) fn serve(
                     pool.children.add(pid);
                     tally.worker_created();
                 }
-                Err(e) if worker::is_transient(&e) => {
-                    tracing::warn!("cannot fork a pool child (retrying): {e}");
-                    tally.retried();
-                    pool.backoff = Some(Instant::now() + BACKOFF);
+                Err(e) => {
+                    pool.backoff = Some(worker::creation_failed(e, "fork a pool child", &tally)?);
                 }
-                Err(e) => return Err(Error::system("fork a pool child")(e)),
             }
         }
         if !announced {
