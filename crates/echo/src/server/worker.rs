@@ -1,9 +1,9 @@
 //! The process models' common parts: what the parent starts with ([`Parent`]), what it does
 //! when a fork fails, and the first and last moments of a forked worker.
 //!
-//! A forked worker: The parent blocks `SIGCHLD`, `SIGTERM` and
-//! `SIGINT` for its signalfd; the child inherits that mask and starts from a clean one, with
-//! `SIGTERM` and `SIGINT` ignored: the parent alone decides when a worker ends (it drains,
+//! The parent blocks `SIGCHLD`, `SIGTERM` and `SIGINT` for its signalfd; a forked worker
+//! inherits that mask and starts from a clean one instead, with `SIGTERM` and `SIGINT`
+//! ignored: the parent alone decides when a worker ends (it drains,
 //! then kills), so a Ctrl-C sent to the whole process group, or a `kill` of the group, does
 //! not cut clients off mid-conversation. `SIGPIPE` stays ignored as the Rust runtime left it
 //! (a vanished client is an `EPIPE`, not a death). If the parent dies, so does the worker
