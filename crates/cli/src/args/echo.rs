@@ -25,6 +25,7 @@ pub(crate) enum EchoCommand {
 
 /// `forklab echo serve`.
 #[derive(Debug, Args)]
+#[command(after_help = ECHO_SERVE_HELP)]
 pub(crate) struct EchoServeArgs {
     /// The design: iterative, fork, prefork, prefork-flock, prefork-mutex, prefork-fdpass,
     /// thread, prethread, prethread-accept, async
@@ -42,7 +43,23 @@ pub(crate) struct EchoServeArgs {
     /// After SIGTERM or SIGINT, how long clients may take to finish (e.g. 10s, 500ms)
     #[arg(long, value_name = "DUR", default_value = "10s", value_parser = parse_duration)]
     pub drain_timeout: Duration,
+    /// Drop a client that neither sends nor takes a byte for this long
+    #[arg(long, value_name = "DUR", default_value = "30s", value_parser = parse_positive_duration)]
+    pub idle_timeout: Duration,
 }
+
+const ECHO_SERVE_HELP: &str = "\
+Examples:
+  forklab echo serve --model fork
+  forklab echo serve --model prefork-mutex --workers 4 --listen [::1]:0
+  forklab echo serve --model thread --max-clients 100 --drain-timeout 2s
+  RUST_LOG=debug forklab echo serve --model async    # a log line per client
+
+The first line on stdout is `listening on IP:PORT`; logs and a summary at exit go to stderr.
+SIGTERM or SIGINT stops accepting, lets clients finish for --drain-timeout, ends the rest.
+
+Exit status: 0 stopped by a signal; 2 usage or runtime error (an address that cannot be \
+listened on).";
 
 /// `forklab echo load`.
 #[derive(Debug, Args)]
@@ -92,6 +109,14 @@ pub(crate) struct EchoCompareArgs {
     /// Print one JSON document
     #[arg(long)]
     pub json: bool,
+}
+
+/// A duration above zero (an idle timeout of zero would drop every client at once).
+pub(crate) fn parse_positive_duration(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        Duration::ZERO => Err(format!("{s:?} is zero: give a duration above zero")),
+        d => Ok(d),
+    }
 }
 
 /// A duration: a number with `ms`, `s`, `m` or `h` (`10s`, `500ms`, `2m`).
