@@ -182,13 +182,21 @@ struct Driven {
     errors: u64,
 }
 
-fn drive(
-    _options: &CompareOptions,
-    model: Model,
-    _addr: std::net::SocketAddr,
-) -> Result<Driven, Error> {
-    Err(Error::Load(
-        model,
-        "the load generator is not wired in yet".into(),
-    ))
+/// Drives the server at `addr` with the workload: the book's closed loop, one round trip per
+/// connection. On the load generator's CPU when pinned, where it sees one CPU and runs one
+/// thread.
+fn drive(options: &CompareOptions, model: Model, addr: std::net::SocketAddr) -> Result<Driven, Error> {
+    let mut load = crate::load::LoadOptions::new(addr);
+    load.connections = options.connections as u64;
+    load.concurrency = options.concurrency;
+    load.size = options.size as u64;
+    load.requests = 1;
+    let report =
+        crate::load::run(&load, &mut |_| {}).map_err(|e| Error::Load(model, e.to_string()))?;
+    Ok(Driven {
+        conn_per_s: report.conn_per_s,
+        p50_ms: report.latency_ms.p50,
+        p99_ms: report.latency_ms.p99,
+        errors: report.failed,
+    })
 }
