@@ -4,6 +4,7 @@ mod support;
 
 mod cat;
 mod conventions;
+mod echo_load;
 mod exec_limits;
 mod inherit;
 mod packaging;

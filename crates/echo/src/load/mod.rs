@@ -1,1 +1,283 @@
 //! `forklab echo load`: a load generator for any TCP echo server.
+//!
+//! `connections` connections in all, at most `concurrency` open at a time; on each,
+//! `requests` round trips of `size` bytes of fresh random content, each echo checked byte for
+//! byte; then a half-close (`shutdown(SHUT_WR)`), the server's end-of-file, and close. It
+//! measures what a client of the article's server sees:
+//!
+//! - latency from the connection's start to its first echoed byte, and the whole
+//!   connection's time (HDR histograms, microsecond resolution), completed connections only;
+//! - connections per second and payload bytes per second (echoed bytes counted once);
+//! - failed connections by kind ([`FailureKind`]): refused, reset, short echo, mismatch,
+//!   timeout, other. A failure is a finding, not an error: the run goes on.
+//!
+//! Closed loop by default: a new connection starts as soon as one ends. With a `rate`, an
+//! open loop: connections are due on a fixed timetable, still at most `concurrency` at a
+//! time, and latency counts from when each was due, so a stalling server is charged for the
+//! connections it delayed: wrk2's correction for coordinated omission. [`LoadReport`] says
+//! which (`latency_from`) and how late connections started (`start_lag_ms`).
+//!
+//! The generator runs on tokio, one task per open connection, `threads` threads. It raises
+//! the soft limit on open files (`RLIMIT_NOFILE`) up to the hard one when `concurrency`
+//! needs it: that is the only thing it changes in the process.
+//!
+//! ```no_run
+//! use forklab_echo::load::{self, LoadOptions};
+//!
+//! let options = LoadOptions::new("127.0.0.1:7007".parse().unwrap());
+//! let report = load::run(&options, &mut |_progress| {})?;
+//! println!("{} conn/s, p99 {} ms", report.conn_per_s, report.latency_ms.p99);
+//! # Ok::<(), load::Error>(())
+//! ```
+//!
+//! What this module does not do: start a server, or print.
+
+mod connection;
+mod failure;
+mod payload;
+mod report;
+mod schedule;
+mod tally;
+
+pub use failure::FailureKind;
+pub use report::{Errors, LoadReport, Percentiles};
+
+use connection::Plan;
+use schedule::Schedule;
+use std::collections::BTreeMap;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tally::{Shared, Tally};
+use thiserror::Error;
+
+/// How often [`run`] reports progress.
+const PROGRESS_EVERY: Duration = Duration::from_millis(100);
+
+/// Open descriptors beyond one per connection (the runtime's, standard streams…).
+const SPARE_FILES: u64 = 64;
+
+/// What to run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadOptions {
+    /// The server's address.
+    pub connect: SocketAddr,
+    /// Connections in all (at least 1).
+    pub connections: u64,
+    /// Connections open at a time, at most (at least 1).
+    pub concurrency: usize,
+    /// Bytes per round trip (at least 1).
+    pub size: u64,
+    /// Round trips per connection (at least 1).
+    pub requests: u64,
+    /// `Some(n)`: open loop, a connection due every `1/n` s; `None`: closed loop.
+    pub rate: Option<f64>,
+    /// Bound on each connect, and on each stretch of a round trip or of the wait for
+    /// end-of-file in which nothing is read or written.
+    pub timeout: Duration,
+    /// Threads of the generator (at least 1).
+    pub threads: usize,
+}
+
+impl LoadOptions {
+    /// The defaults against `connect`: 1000 connections, 10 at a time, one round trip of
+    /// 4000 bytes each (the classic chapter's workload), closed loop, 10 s timeout, a thread
+    /// per CPU this process may run on.
+    pub fn new(connect: SocketAddr) -> LoadOptions {
+        LoadOptions {
+            connect,
+            connections: 1000,
+            concurrency: 10,
+            size: 4000,
+            requests: 1,
+            rate: None,
+            timeout: Duration::from_secs(10),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        }
+    }
+
+    /// Refuses what cannot run: a zero count, a rate that is not a positive number, a zero
+    /// timeout.
+    fn check(&self) -> Result<(), Error> {
+        let counts = [
+            ("connections", self.connections),
+            ("concurrency", self.concurrency as u64),
+            ("size", self.size),
+            ("requests", self.requests),
+            ("threads", self.threads as u64),
+        ];
+        if let Some((name, _)) = counts.iter().find(|(_, n)| *n == 0) {
+            return Err(Error::Invalid(format!("{name} must be at least 1")));
+        }
+        if let Some(rate) = self.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
+            return Err(Error::Invalid(format!(
+                "rate must be a positive number, got {rate}"
+            )));
+        }
+        if self.timeout.is_zero() {
+            return Err(Error::Invalid("timeout must be more than 0".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Where a run stands, reported every 100 ms and once at the end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Connections ended (completed or failed).
+    pub done: u64,
+    /// Of which failed.
+    pub failed: u64,
+    /// Connections in all.
+    pub total: u64,
+    /// Since the run started.
+    pub elapsed: Duration,
+}
+
+/// Why a run could not take place (failed connections are not errors: they are counted in
+/// the report).
+#[derive(Debug, Error)]
+pub enum Error {
+    /// Options that cannot run (a zero count, a rate that is not a positive number).
+    #[error("{0}")]
+    Invalid(String),
+    /// The runtime (its threads, its epoll instance) could not be started.
+    #[error("cannot start the load generator's runtime: {0}")]
+    Runtime(#[source] io::Error),
+}
+
+/// Runs the load and returns what it measured. `progress` is called on the calling thread.
+pub fn run(options: &LoadOptions, progress: &mut dyn FnMut(Progress)) -> Result<LoadReport, Error> {
+    options.check()?;
+    raise_open_files(options.concurrency as u64 + SPARE_FILES);
+    let runtime = if options.threads == 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(options.threads)
+            .enable_all()
+            .build()
+    }
+    .map_err(Error::Runtime)?;
+    let (tally, elapsed) = runtime.block_on(drive(options, progress));
+    Ok(report(options, &tally, elapsed))
+}
+
+/// Starts the workers and reports progress until they are all done. Returns the tally and
+/// the time from the start to the end of the last connection.
+async fn drive(options: &LoadOptions, progress: &mut dyn FnMut(Progress)) -> (Tally, Duration) {
+    let shared = Arc::new(Shared::new());
+    let plan = Arc::new(Plan {
+        addr: options.connect,
+        size: options.size,
+        requests: options.requests,
+        timeout: options.timeout,
+    });
+    let t0 = Instant::now();
+    let schedule = match options.rate {
+        Some(per_second) => Schedule::Open { t0, per_second },
+        None => Schedule::Closed,
+    };
+    let workers = (options.concurrency as u64).min(options.connections);
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..workers {
+        let worker = schedule::worker(shared.clone(), plan.clone(), schedule, options.connections);
+        set.spawn(worker);
+    }
+    let report = |shared: &Shared| {
+        let (done, failed) = shared.counts();
+        let (total, elapsed) = (options.connections, t0.elapsed());
+        Progress {
+            done,
+            failed,
+            total,
+            elapsed,
+        }
+    };
+    let mut tick = tokio::time::interval(PROGRESS_EVERY);
+    loop {
+        tokio::select! {
+            joined = set.join_next() => match joined {
+                None => break,
+                Some(Ok(())) => {}
+                Some(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+            },
+            _ = tick.tick() => progress(report(&shared)),
+        }
+    }
+    progress(report(&shared));
+    let tally = Arc::into_inner(shared)
+        .expect("every worker is done")
+        .into_tally();
+    let elapsed = tally.last_end.map_or(Duration::ZERO, |end| end - t0);
+    (tally, elapsed)
+}
+
+/// The report of a finished run.
+fn report(options: &LoadOptions, tally: &Tally, elapsed: Duration) -> LoadReport {
+    let elapsed_s = elapsed.as_secs_f64();
+    let per_second = |n: u64| {
+        if elapsed_s > 0.0 {
+            n as f64 / elapsed_s
+        } else {
+            0.0
+        }
+    };
+    let bytes_echoed = tally.completed * options.requests * options.size;
+    let [latency_ms, connection_ms, start_lag_ms] = tally.percentiles();
+    let error_examples: BTreeMap<String, String> = (tally.examples.iter())
+        .map(|(kind, message)| (kind.name().to_string(), message.clone()))
+        .collect();
+    LoadReport {
+        connect: options.connect.to_string(),
+        connections: options.connections,
+        concurrency: options.concurrency as u64,
+        size: options.size,
+        requests: options.requests,
+        rate: options.rate,
+        open_loop: options.rate.is_some(),
+        latency_from: if options.rate.is_some() {
+            "schedule"
+        } else {
+            "connect"
+        }
+        .to_string(),
+        timeout_s: options.timeout.as_secs_f64(),
+        threads: options.threads,
+        completed: tally.completed,
+        failed: tally.errors.total(),
+        elapsed_s,
+        conn_per_s: per_second(tally.completed),
+        bytes_echoed,
+        bytes_per_s: per_second(bytes_echoed),
+        latency_ms,
+        connection_ms,
+        start_lag_ms,
+        errors: tally.errors,
+        mismatches: tally.errors.mismatch,
+        error_examples,
+    }
+}
+
+/// Raises the soft limit on open files to `needed`, or as far as the hard limit allows. A
+/// limit that cannot be raised is left as it is: connections beyond it fail with `EMFILE`,
+/// counted as `other`.
+fn raise_open_files(needed: u64) {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let limit = getrlimit(Resource::Nofile);
+    let Some(current) = limit.current else {
+        return;
+    };
+    if current >= needed {
+        return;
+    }
+    let wanted = limit.maximum.map_or(needed, |max| needed.min(max));
+    let raised = Rlimit {
+        current: Some(wanted),
+        maximum: limit.maximum,
+    };
+    let _ = setrlimit(Resource::Nofile, raised);
+}

@@ -1,0 +1,212 @@
+//! One connection of the load: connect, R round trips of S bytes (each verified byte for
+//! byte as it comes back), half-close, expect end-of-file, close.
+//!
+//! A round trip writes and reads at the same time, on one task, through the socket's
+//! readiness (`try_write`, `try_read`, `ready`): a round trip larger than the socket buffers
+//! cannot deadlock with a server that echoes as it reads, and no lock or second task sits on
+//! the path. Every wait is bounded by the timeout: a connect, and any stretch in which
+//! neither a read nor a write makes progress.
+//!
+//! What this module does not do: schedule connections or keep statistics.
+
+use super::failure::{Failure, FailureKind, Step};
+use super::payload::{Difference, Payload};
+use std::io;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use tokio::io::{AsyncWriteExt, Interest};
+use tokio::net::TcpStream;
+
+/// Reads ask for at most this much (fewer when a round trip is smaller).
+const READ_BUF: usize = 256 * 1024;
+
+/// What every connection does.
+#[derive(Clone, Debug)]
+pub(crate) struct Plan {
+    pub addr: SocketAddr,
+    /// Bytes per round trip.
+    pub size: u64,
+    /// Round trips per connection.
+    pub requests: u64,
+    /// Bound on each connect and on each wait for a read or write.
+    pub timeout: Duration,
+}
+
+/// How long a connection took, from its start (scheduled or actual).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Timing {
+    /// Until the first echoed byte.
+    pub first_byte: Duration,
+    /// Until the end-of-file after the half-close.
+    pub whole: Duration,
+}
+
+/// What a connection reuses from the one before on the same worker.
+pub(crate) struct Buffers {
+    pub payload: Payload,
+    pub read: Vec<u8>,
+}
+
+impl Buffers {
+    pub(crate) fn new(plan: &Plan, payload: Payload) -> Buffers {
+        let read = usize::try_from(plan.size).map_or(READ_BUF, |s| s.min(READ_BUF));
+        Buffers {
+            payload,
+            read: vec![0; read],
+        }
+    }
+}
+
+/// Runs one connection that started (or was scheduled to start) at `start`.
+pub(crate) async fn run(plan: &Plan, buf: &mut Buffers, start: Instant) -> Result<Timing, Failure> {
+    let mut stream = connect(plan).await?;
+    let mut first_byte = None;
+    for round in 0..plan.requests {
+        round_trip(&stream, plan, buf, round, &mut first_byte).await?;
+    }
+    half_close(&mut stream, plan, &mut buf.read).await?;
+    let end = Instant::now();
+    let first_byte = first_byte.unwrap_or(end);
+    Ok(Timing {
+        first_byte: first_byte.saturating_duration_since(start),
+        whole: end.saturating_duration_since(start),
+    })
+}
+
+async fn connect(plan: &Plan) -> Result<TcpStream, Failure> {
+    let stream = tokio::time::timeout(plan.timeout, TcpStream::connect(plan.addr))
+        .await
+        .map_err(|_| Failure::timeout(Step::Connect, plan.timeout))?
+        .map_err(|e| Failure::io(Step::Connect, &e))?;
+    // Each round trip is one request waiting for its answer: never hold a segment back.
+    stream
+        .set_nodelay(true)
+        .map_err(|e| Failure::io(Step::Connect, &e))?;
+    Ok(stream)
+}
+
+/// Sends `plan.size` fresh random bytes and checks the echo, both as far as the socket allows.
+async fn round_trip(
+    stream: &TcpStream,
+    plan: &Plan,
+    buf: &mut Buffers,
+    round: u64,
+    first_byte: &mut Option<Instant>,
+) -> Result<(), Failure> {
+    buf.payload.start(plan.size);
+    while !buf.payload.all_echoed() {
+        let wrote = try_write(stream, &mut buf.payload)?;
+        let read = try_read(stream, buf, round, first_byte)?;
+        if wrote || read {
+            continue;
+        }
+        let interest = if buf.payload.wants_to_send() {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        if tokio::time::timeout(plan.timeout, stream.ready(interest))
+            .await
+            .is_err()
+        {
+            return Err(stalled(plan, &buf.payload, round));
+        }
+    }
+    Ok(())
+}
+
+/// Writes what the payload has ready; whether anything was written.
+fn try_write(stream: &TcpStream, payload: &mut Payload) -> Result<bool, Failure> {
+    let Some(unsent) = payload.unsent() else {
+        return Ok(false);
+    };
+    match stream.try_write(unsent) {
+        Ok(n) => {
+            payload.mark_sent(n);
+            Ok(n > 0)
+        }
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+        Err(e) => Err(Failure::io(Step::Write, &e)),
+    }
+}
+
+/// Reads what has come back of this round trip and checks it; whether anything was read.
+fn try_read(
+    stream: &TcpStream,
+    buf: &mut Buffers,
+    round: u64,
+    first_byte: &mut Option<Instant>,
+) -> Result<bool, Failure> {
+    let want = buf.payload.awaited().min(buf.read.len());
+    match stream.try_read(&mut buf.read[..want]) {
+        Ok(0) => Err(short_echo(&buf.payload, round)),
+        Ok(n) => {
+            first_byte.get_or_insert_with(Instant::now);
+            buf.payload
+                .verify(&buf.read[..n])
+                .map_err(|d| mismatch(d, round))?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
+        Err(e) => Err(Failure::io(Step::Read, &e)),
+    }
+}
+
+/// Shuts down the writing side, then expects end-of-file and nothing else.
+async fn half_close(stream: &mut TcpStream, plan: &Plan, read: &mut [u8]) -> Result<(), Failure> {
+    stream
+        .shutdown()
+        .await
+        .map_err(|e| Failure::io(Step::Shutdown, &e))?;
+    loop {
+        match stream.try_read(read) {
+            Ok(0) => return Ok(()),
+            Ok(n) => return Err(extra(n)),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(Failure::io(Step::Eof, &e)),
+        }
+        if tokio::time::timeout(plan.timeout, stream.readable())
+            .await
+            .is_err()
+        {
+            return Err(Failure::timeout(Step::Eof, plan.timeout));
+        }
+    }
+}
+
+fn short_echo(payload: &Payload, round: u64) -> Failure {
+    let (_, echoed, len) = payload.progress();
+    let message = format!(
+        "round trip {}: the server closed after echoing {echoed} of {len} bytes",
+        round + 1
+    );
+    Failure::new(FailureKind::ShortEcho, message)
+}
+
+fn mismatch(difference: Difference, round: u64) -> Failure {
+    let round = round + 1;
+    let message = match difference {
+        Difference::Byte { offset, sent, got } => {
+            format!("round trip {round}: byte {offset} came back as {got:#04x}, sent {sent:#04x}")
+        }
+        Difference::Unsent { offset } => {
+            format!("round trip {round}: byte {offset} came back before it was sent")
+        }
+    };
+    Failure::new(FailureKind::Mismatch, message)
+}
+
+fn extra(n: usize) -> Failure {
+    let message = format!("{n} more bytes came back after the whole echo");
+    Failure::new(FailureKind::Mismatch, message)
+}
+
+fn stalled(plan: &Plan, payload: &Payload, round: u64) -> Failure {
+    let (sent, echoed, len) = payload.progress();
+    let message = format!(
+        "round trip {}: no progress in {:?} ({sent} of {len} bytes sent, {echoed} echoed)",
+        round + 1,
+        plan.timeout
+    );
+    Failure::new(FailureKind::Timeout, message)
+}

@@ -1,0 +1,85 @@
+//! When each connection starts. K workers each run one connection at a time, so at most K
+//! are open; they take the connections' numbers in order from one counter.
+//!
+//! - Closed loop (no rate): a worker starts the next connection as soon as its last one ends,
+//!   and latency is measured from that moment.
+//! - Open loop (`rate` N): connection i is due at `t0 + i / N`, whatever happened before.
+//!   The worker holding it sleeps until then; if every worker is still busy at that time the
+//!   connection starts late, and its latencies are still measured from when it was due
+//!   (wrk2's correction for coordinated omission: a server that stalls is charged for the
+//!   connections it kept from starting, not just for the few that were in flight). How late
+//!   each one started is recorded too.
+//!
+//! What this module does not do: the connection itself, or the statistics.
+
+use super::connection::{self, Buffers, Plan};
+use super::payload::Payload;
+use super::tally::Shared;
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How connections are paced.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Schedule {
+    /// Each worker starts a connection as soon as its previous one ends.
+    Closed,
+    /// Connection i is due at `t0 + i / per_second`.
+    Open { t0: Instant, per_second: f64 },
+}
+
+impl Schedule {
+    /// When connection `i` is due, or `None` for "now" (closed loop).
+    fn due(self, i: u64) -> Option<Instant> {
+        match self {
+            Schedule::Closed => None,
+            Schedule::Open { t0, per_second } => {
+                // Beyond what an Instant holds (a rate of one a century): a year from now.
+                let far = || t0 + Duration::from_secs(365 * 86_400);
+                let offset = Duration::try_from_secs_f64(i as f64 / per_second).ok();
+                Some(offset.and_then(|o| t0.checked_add(o)).unwrap_or_else(far))
+            }
+        }
+    }
+}
+
+/// One worker: connections one after another until `total` have been taken.
+pub(crate) async fn worker(shared: Arc<Shared>, plan: Arc<Plan>, schedule: Schedule, total: u64) {
+    let rng = SmallRng::from_rng(&mut rand::rng());
+    let mut buffers = Buffers::new(&plan, Payload::new(rng));
+    loop {
+        let i = shared.take_next();
+        if i >= total {
+            return;
+        }
+        let (start, lag) = match schedule.due(i) {
+            None => (Instant::now(), None),
+            Some(due) => {
+                tokio::time::sleep_until(due.into()).await;
+                (due, Some(Instant::now().saturating_duration_since(due)))
+            }
+        };
+        let result = connection::run(&plan, &mut buffers, start).await;
+        shared.record(result, lag);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Schedule;
+    use std::time::{Duration, Instant};
+
+    #[test]
+    fn the_open_loop_timetable_is_evenly_spaced() {
+        let t0 = Instant::now();
+        let open = Schedule::Open {
+            t0,
+            per_second: 200.0,
+        };
+        assert_eq!(open.due(0), Some(t0));
+        assert_eq!(open.due(1), Some(t0 + Duration::from_millis(5)));
+        assert_eq!(open.due(200), Some(t0 + Duration::from_secs(1)));
+        assert_eq!(Schedule::Closed.due(7), None);
+    }
+}
