@@ -51,7 +51,9 @@ fn main() {
         let runs: Vec<LoadReport> = (0..ROUNDS)
             .map(|_| load::run(&options, &mut |_| {}).unwrap())
             .collect();
-        assert!(runs.iter().all(|r| r.failed == 0), "{:?}", runs[0].errors);
+        if let Some(failed) = runs.iter().find(|r| r.failed > 0) {
+            panic!("{name}: {:?} {:?}", failed.errors, failed.error_examples);
+        }
         let mut conn: Vec<f64> = runs.iter().map(|r| r.conn_per_s).collect();
         let mut bytes: Vec<f64> = runs.iter().map(|r| r.bytes_per_s / 1e9).collect();
         let mut p99: Vec<f64> = runs.iter().map(|r| r.latency_ms.p99).collect();
@@ -76,7 +78,8 @@ fn tokio_echo(threads: usize) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
+    let thread = std::thread::Builder::new().name("tokio-server".into());
+    let _ = thread.spawn(move || {
         let runtime = if threads == 1 {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -84,6 +87,7 @@ fn tokio_echo(threads: usize) -> SocketAddr {
         } else {
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(threads)
+                .thread_name("tokio-server")
                 .enable_all()
                 .build()
         };

@@ -6,19 +6,29 @@
 //! runtime) and live as long as the test process.
 
 use forklab_echo::load::{self, LoadOptions, LoadReport};
+use std::collections::BTreeSet;
 use std::future::Future;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// Starts a server that runs `handle` on each accepted connection.
+/// Starts a server on 127.0.0.1 that runs `handle` on each accepted connection.
 fn serve<F, Fut>(handle: F) -> SocketAddr
 where
     F: Fn(TcpStream) -> Fut + Send + 'static,
     Fut: Future<Output = ()> + Send + 'static,
 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    serve_on(std::net::TcpListener::bind("127.0.0.1:0").unwrap(), handle)
+}
+
+/// Runs `handle` on each connection `listener` accepts.
+fn serve_on<F, Fut>(listener: std::net::TcpListener, handle: F) -> SocketAddr
+where
+    F: Fn(TcpStream) -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
@@ -128,6 +138,36 @@ fn a_correct_server_gives_no_errors_and_right_counts() {
     // The first echoed byte comes before the end of the connection.
     assert!(r.latency_ms.p50 <= r.connection_ms.p50);
     assert!(!r.open_loop && r.latency_from == "connect");
+}
+
+#[test]
+fn loopback_connections_come_from_16_addresses() {
+    let peers = Arc::new(Mutex::new(BTreeSet::new()));
+    let seen = peers.clone();
+    let addr = serve(move |stream| {
+        seen.lock()
+            .unwrap()
+            .insert(stream.peer_addr().unwrap().ip());
+        echo_with(stream, |_, _| {})
+    });
+    let r = run(&options(addr, 64, 4, 10));
+    assert_eq!(r.failed, 0, "{r:#?}");
+    assert_eq!(r.source_addresses, 16);
+    let expected: BTreeSet<IpAddr> = (1..=16).map(|i| IpAddr::from([127, 0, 0, i])).collect();
+    assert_eq!(*peers.lock().unwrap(), expected);
+}
+
+#[test]
+fn an_ipv6_server_is_reached_from_the_kernel_s_choice() {
+    let Ok(listener) = std::net::TcpListener::bind("[::1]:0") else {
+        eprintln!("SKIPPED an_ipv6_server_is_reached_from_the_kernel_s_choice: no IPv6 loopback");
+        return;
+    };
+    let addr = serve_on(listener, |stream| echo_with(stream, |_, _| {}));
+    let r = run(&options(addr, 20, 4, 1000));
+    assert_eq!(r.failed, 0, "{r:#?}");
+    assert_eq!(r.source_addresses, 1);
+    assert_eq!(r.connect, addr.to_string());
 }
 
 #[test]

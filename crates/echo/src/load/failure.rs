@@ -75,6 +75,8 @@ impl fmt::Display for FailureKind {
 /// The step of a connection that failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Step {
+    /// Binding the local address before connecting.
+    Bind(std::net::SocketAddr),
     Connect,
     Write,
     Read,
@@ -83,14 +85,15 @@ pub(crate) enum Step {
     Eof,
 }
 
-impl Step {
-    fn name(self) -> &'static str {
+impl fmt::Display for Step {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Step::Connect => "connect",
-            Step::Write => "write",
-            Step::Read => "read",
-            Step::Shutdown => "shutdown",
-            Step::Eof => "waiting for end-of-file",
+            Step::Bind(source) => write!(f, "bind {source}"),
+            Step::Connect => f.write_str("connect"),
+            Step::Write => f.write_str("write"),
+            Step::Read => f.write_str("read"),
+            Step::Shutdown => f.write_str("shutdown"),
+            Step::Eof => f.write_str("waiting for end-of-file"),
         }
     }
 }
@@ -107,7 +110,7 @@ impl Failure {
     pub(crate) fn io(step: Step, e: &io::Error) -> Failure {
         Failure {
             kind: FailureKind::of(e),
-            message: format!("{}: {e}", step.name()),
+            message: format!("{step}: {e}"),
         }
     }
 
@@ -115,7 +118,7 @@ impl Failure {
     pub(crate) fn timeout(step: Step, after: std::time::Duration) -> Failure {
         Failure {
             kind: FailureKind::Timeout,
-            message: format!("{}: no progress in {after:?}", step.name()),
+            message: format!("{step}: no progress in {after:?}"),
         }
     }
 

@@ -172,6 +172,7 @@ async fn drive(options: &LoadOptions, progress: &mut dyn FnMut(Progress)) -> (Ta
     let shared = Arc::new(Shared::new());
     let plan = Arc::new(Plan {
         addr: options.connect,
+        sources: Plan::sources_for(options.connect),
         size: options.size,
         requests: options.requests,
         timeout: options.timeout,
@@ -247,6 +248,7 @@ fn report(options: &LoadOptions, tally: &Tally, elapsed: Duration) -> LoadReport
         .to_string(),
         timeout_s: options.timeout.as_secs_f64(),
         threads: options.threads,
+        source_addresses: u32::from(Plan::sources_for(options.connect)).max(1),
         completed: tally.completed,
         failed: tally.errors.total(),
         elapsed_s,

@@ -35,6 +35,10 @@ pub struct LoadReport {
     pub timeout_s: f64,
     /// Threads of the generator.
     pub threads: usize,
+    /// Local addresses the connections came from, in turn: 16 for an IPv4 loopback server
+    /// (127.0.0.1 to 127.0.0.16, so that TIME_WAIT does not exhaust one address's ephemeral
+    /// ports), else 1 (the kernel's choice).
+    pub source_addresses: u32,
     /// Connections that ended without error.
     pub completed: u64,
     /// Connections that failed (the sum of `errors`).

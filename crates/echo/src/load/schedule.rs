@@ -60,7 +60,7 @@ pub(crate) async fn worker(shared: Arc<Shared>, plan: Arc<Plan>, schedule: Sched
                 (due, Some(Instant::now().saturating_duration_since(due)))
             }
         };
-        let result = connection::run(&plan, &mut buffers, start).await;
+        let result = connection::run(&plan, &mut buffers, i, start).await;
         shared.record(result, lag);
     }
 }
