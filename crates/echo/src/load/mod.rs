@@ -43,7 +43,10 @@ pub use failure::FailureKind;
 pub use report::{Errors, LoadReport, Percentiles};
 
 use connection::Plan;
-use schedule::Schedule;
+use payload::Pattern;
+use rand::SeedableRng;
+use rand::rngs::SmallRng;
+use schedule::{Schedule, Work};
 use std::collections::BTreeMap;
 use std::io;
 use std::net::SocketAddr;
@@ -76,7 +79,8 @@ pub struct LoadOptions {
     /// Bound on each connect, and on each stretch of a round trip or of the wait for
     /// end-of-file in which nothing is read or written.
     pub timeout: Duration,
-    /// Threads of the generator (at least 1).
+    /// Threads of the generator (at least 1; no more are started than connections may be
+    /// open at a time).
     pub threads: usize,
 }
 
@@ -120,6 +124,13 @@ impl LoadOptions {
         }
         Ok(())
     }
+
+    /// Threads the run uses: no more than connections open at a time.
+    fn threads(&self) -> usize {
+        let open = (self.concurrency as u64).min(self.connections);
+        self.threads
+            .min(usize::try_from(open).unwrap_or(usize::MAX))
+    }
 }
 
 /// Where a run stands, reported every 100 ms and once at the end.
@@ -151,13 +162,14 @@ pub enum Error {
 pub fn run(options: &LoadOptions, progress: &mut dyn FnMut(Progress)) -> Result<LoadReport, Error> {
     options.check()?;
     raise_open_files(options.concurrency as u64 + SPARE_FILES);
-    let runtime = if options.threads == 1 {
+    let threads = options.threads();
+    let runtime = if threads == 1 {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
     } else {
         tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(options.threads)
+            .worker_threads(threads)
             .enable_all()
             .build()
     }
@@ -177,6 +189,7 @@ async fn drive(options: &LoadOptions, progress: &mut dyn FnMut(Progress)) -> (Ta
         requests: options.requests,
         timeout: options.timeout,
     });
+    let pattern = Pattern::new(&mut SmallRng::from_rng(&mut rand::rng()));
     let t0 = Instant::now();
     let schedule = match options.rate {
         Some(per_second) => Schedule::Open { t0, per_second },
@@ -185,8 +198,13 @@ async fn drive(options: &LoadOptions, progress: &mut dyn FnMut(Progress)) -> (Ta
     let workers = (options.concurrency as u64).min(options.connections);
     let mut set = tokio::task::JoinSet::new();
     for _ in 0..workers {
-        let worker = schedule::worker(shared.clone(), plan.clone(), schedule, options.connections);
-        set.spawn(worker);
+        set.spawn(schedule::worker(Work {
+            shared: shared.clone(),
+            plan: plan.clone(),
+            pattern: pattern.clone(),
+            schedule,
+            total: options.connections,
+        }));
     }
     let report = |shared: &Shared| {
         let (done, failed) = shared.counts();
@@ -247,7 +265,7 @@ fn report(options: &LoadOptions, tally: &Tally, elapsed: Duration) -> LoadReport
         }
         .to_string(),
         timeout_s: options.timeout.as_secs_f64(),
-        threads: options.threads,
+        threads: options.threads(),
         source_addresses: u32::from(Plan::sources_for(options.connect)).max(1),
         completed: tally.completed,
         failed: tally.errors.total(),

@@ -33,7 +33,7 @@ pub struct LoadReport {
     pub latency_from: String,
     /// The per-operation timeout, seconds.
     pub timeout_s: f64,
-    /// Threads of the generator.
+    /// Threads of the generator (as asked, but no more than connections open at a time).
     pub threads: usize,
     /// Local addresses the connections came from, in turn: 16 for an IPv4 loopback server
     /// (127.0.0.1 to 127.0.0.16, so that TIME_WAIT does not exhaust one address's ephemeral

@@ -13,7 +13,7 @@
 //! What this module does not do: the connection itself, or the statistics.
 
 use super::connection::{self, Buffers, Plan};
-use super::payload::Payload;
+use super::payload::{Pattern, Payload};
 use super::tally::Shared;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
@@ -44,10 +44,27 @@ impl Schedule {
     }
 }
 
+/// What every worker shares.
+pub(crate) struct Work {
+    pub shared: Arc<Shared>,
+    pub plan: Arc<Plan>,
+    pub pattern: Pattern,
+    pub schedule: Schedule,
+    /// Connections in all.
+    pub total: u64,
+}
+
 /// One worker: connections one after another until `total` have been taken.
-pub(crate) async fn worker(shared: Arc<Shared>, plan: Arc<Plan>, schedule: Schedule, total: u64) {
+pub(crate) async fn worker(work: Work) {
+    let Work {
+        shared,
+        plan,
+        pattern,
+        schedule,
+        total,
+    } = work;
     let rng = SmallRng::from_rng(&mut rand::rng());
-    let mut buffers = Buffers::new(&plan, Payload::new(rng));
+    let mut buffers = Buffers::new(&plan, Payload::new(pattern, rng));
     loop {
         let i = shared.take_next();
         if i >= total {

@@ -1,9 +1,10 @@
-use super::{CHUNK, Difference, MAX_IN_FLIGHT, Payload};
+use super::{Difference, PERIOD, Pattern, Payload};
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 
-fn payload() -> Payload {
-    Payload::new(SmallRng::seed_from_u64(7))
+fn payload(seed: u64) -> Payload {
+    let pattern = Pattern::new(&mut SmallRng::seed_from_u64(seed));
+    Payload::new(pattern, SmallRng::seed_from_u64(seed + 1))
 }
 
 /// Sends everything in pieces of `write` bytes, echoing each piece back in pieces of `read`
@@ -19,25 +20,17 @@ fn echo_through(p: &mut Payload, len: u64, write: usize, read: usize) -> Vec<u8>
         }
         all.extend_from_slice(&piece);
     }
-    assert!(p.all_sent() && p.all_echoed());
+    assert!(p.all_echoed());
     assert_eq!(p.awaited(), 0);
     all
 }
 
 #[test]
 fn every_size_goes_through_in_any_pieces() {
-    let mut p = payload();
-    for len in [
-        1,
-        7,
-        8,
-        9,
-        4000,
-        CHUNK as u64,
-        CHUNK as u64 + 1,
-        3 * CHUNK as u64 + 5,
-    ] {
-        for (write, read) in [(1 << 30, 1 << 30), (1000, 333), (CHUNK, 1)] {
+    let mut p = payload(7);
+    let period = PERIOD as u64;
+    for len in [1, 7, 4000, 65536, period - 1, period, 2 * period + 5] {
+        for (write, read) in [(1 << 30, 1 << 30), (1000, 333), (65536, 1)] {
             if read == 1 && len > 100_000 {
                 continue;
             }
@@ -48,28 +41,53 @@ fn every_size_goes_through_in_any_pieces() {
 }
 
 #[test]
+fn a_round_trip_up_to_half_the_pattern_is_one_write() {
+    let mut p = payload(5);
+    for len in [1, 4000, 65536, PERIOD as u64 / 2] {
+        for _ in 0..200 {
+            p.start(len);
+            assert_eq!(p.unsent().unwrap().len() as u64, len);
+        }
+    }
+    // Larger ones may wrap, but the first write is at least half the pattern.
+    for _ in 0..200 {
+        p.start(PERIOD as u64);
+        assert!(p.unsent().unwrap().len() > PERIOD / 2);
+    }
+}
+
+#[test]
+fn a_round_trip_longer_than_the_pattern_wraps_around_it() {
+    let mut p = payload(3);
+    let sent = echo_through(&mut p, 2 * PERIOD as u64 + 5, 1 << 30, 1 << 30);
+    assert_eq!(sent[..PERIOD], sent[PERIOD..2 * PERIOD]);
+}
+
+#[test]
 fn each_round_trip_is_fresh_random_content() {
-    let mut p = payload();
+    let mut p = payload(7);
     let a = echo_through(&mut p, 4096, 4096, 4096);
     let b = echo_through(&mut p, 4096, 4096, 4096);
     assert_ne!(a, b);
-    // Random, not a pattern: every byte value shows up in 8 KiB.
+    // Random, not a pattern a server could reproduce by accident: every byte value shows up.
     let mut seen = [false; 256];
     a.iter().chain(&b).for_each(|&x| seen[x as usize] = true);
     assert!(seen.iter().all(|&s| s));
+    // Another run, another pattern.
+    assert_ne!(echo_through(&mut payload(8), 4096, 4096, 4096), a);
 }
 
 #[test]
 fn a_changed_byte_is_found_where_it_is() {
-    let mut p = payload();
-    p.start(3 * CHUNK as u64);
+    let mut p = payload(7);
+    p.start(3 * 65536);
     let mut sent = Vec::new();
     while let Some(unsent) = p.unsent() {
-        sent.extend_from_slice(unsent);
         let n = unsent.len();
+        sent.extend_from_slice(unsent);
         p.mark_sent(n);
     }
-    let at = CHUNK + 17;
+    let at = 65536 + 17;
     p.verify(&sent[..at]).unwrap();
     let mut rest = sent[at..].to_vec();
     rest[0] ^= 0x20;
@@ -83,7 +101,7 @@ fn a_changed_byte_is_found_where_it_is() {
 
 #[test]
 fn bytes_that_were_never_sent_are_a_difference() {
-    let mut p = payload();
+    let mut p = payload(7);
     p.start(100);
     let unsent = p.unsent().unwrap()[..10].to_vec();
     p.mark_sent(10);
@@ -93,17 +111,10 @@ fn bytes_that_were_never_sent_are_a_difference() {
 }
 
 #[test]
-fn the_writer_stops_when_far_ahead_of_the_echo() {
-    let mut p = payload();
-    p.start(64 << 20);
-    let mut sent = Vec::new();
-    while let Some(unsent) = p.unsent() {
-        let n = unsent.len();
-        sent.extend_from_slice(unsent);
-        p.mark_sent(n);
-    }
-    assert_eq!(sent.len(), MAX_IN_FLIGHT);
-    assert!(!p.all_sent());
-    p.verify(&sent[..CHUNK]).unwrap();
-    assert_eq!(p.unsent().map(<[u8]>::len), Some(CHUNK));
+fn an_echo_of_the_previous_round_trip_is_a_mismatch() {
+    let mut p = payload(11);
+    let previous = echo_through(&mut p, 4000, 4000, 4000);
+    p.start(4000);
+    p.mark_sent(p.unsent().unwrap().len());
+    assert!(matches!(p.verify(&previous), Err(Difference::Byte { .. })));
 }
