@@ -3,7 +3,8 @@
 //!
 //! Two servers: a tokio one (one thread, a task per client) for many short connections, and
 //! a blocking one (a thread per client, plain read/write) for one long connection. Each
-//! workload runs `ROUNDS` times; the median and the best are printed.
+//! workload runs `ROUNDS` times; the median and the best are printed. Run it as
+//! `taskset -c 0 …` to put generator and servers on one CPU.
 
 use forklab_echo::load::{self, LoadOptions, LoadReport};
 use std::io::{Read, Write};
@@ -12,65 +13,95 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ROUNDS: usize = 5;
 
+/// One line of the benchmark.
+struct Workload {
+    name: &'static str,
+    addr: SocketAddr,
+    connections: u64,
+    concurrency: usize,
+    size: u64,
+    requests: u64,
+    busy_poll: bool,
+}
+
+/// `load_bench [client=N] [server=N] [only=PREFIX]`: generator threads (default 1), tokio
+/// server threads (default 1), the workloads whose name starts with PREFIX.
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let threads = |name: &str| {
+    let arg = |name: &str| {
+        let prefix = format!("{name}=");
         args.iter()
-            .find_map(|a| a.strip_prefix(&format!("{name}=")))
-            .map(|v| v.parse::<usize>().unwrap())
+            .find_map(|a| a.strip_prefix(&prefix).map(str::to_string))
     };
-    let client_threads = threads("client").unwrap_or(1);
-    let server_threads = threads("server").unwrap_or(1);
-    let tokio_server = tokio_echo(server_threads);
-    let blocking_server = blocking_echo();
-    let workloads: [(&str, SocketAddr, u64, usize, u64, u64); 4] = [
-        ("short, 64 B x1, K=10", tokio_server, 50_000, 10, 64, 1),
-        ("short, 4000 B x1, K=10", tokio_server, 50_000, 10, 4000, 1),
-        ("short, 64 B x1, K=50", tokio_server, 50_000, 50, 64, 1),
-        (
-            "long, 64 KiB x16384 (1 GiB)",
-            blocking_server,
-            1,
-            1,
-            65536,
-            16384,
-        ),
-    ];
+    let number = |name: &str| arg(name).map_or(1, |v| v.parse::<usize>().unwrap());
+    let (client_threads, server_threads) = (number("client"), number("server"));
     println!("client threads {client_threads}, tokio server threads {server_threads}");
-    let only = args.iter().find_map(|a| a.strip_prefix("only="));
-    for (name, addr, connections, concurrency, size, requests) in workloads {
-        if only.is_some_and(|o| !name.starts_with(o)) {
-            continue;
+    for w in workloads(tokio_echo(server_threads), blocking_echo()) {
+        if arg("only").is_none_or(|o| w.name.starts_with(&o)) {
+            measure(&w, client_threads);
         }
-        let mut options = LoadOptions::new(addr);
-        options.connections = connections;
-        options.concurrency = concurrency;
-        options.size = size;
-        options.requests = requests;
-        options.threads = client_threads;
-        let runs: Vec<LoadReport> = (0..ROUNDS)
-            .map(|_| load::run(&options, &mut |_| {}).unwrap())
-            .collect();
-        if let Some(failed) = runs.iter().find(|r| r.failed > 0) {
-            panic!("{name}: {:?} {:?}", failed.errors, failed.error_examples);
-        }
-        let mut conn: Vec<f64> = runs.iter().map(|r| r.conn_per_s).collect();
-        let mut bytes: Vec<f64> = runs.iter().map(|r| r.bytes_per_s / 1e9).collect();
-        let mut p99: Vec<f64> = runs.iter().map(|r| r.latency_ms.p99).collect();
-        for v in [&mut conn, &mut bytes, &mut p99] {
-            v.sort_by(f64::total_cmp);
-        }
-        let mid = ROUNDS / 2;
-        println!(
-            "{name:<30} conn/s median {:>8.0} best {:>8.0}   GB/s median {:.3} best {:.3}   \
-             first-byte p99 median {:.3} ms",
-            conn[mid],
-            conn[ROUNDS - 1],
-            bytes[mid],
-            bytes[ROUNDS - 1],
-            p99[mid]
+    }
+}
+
+fn workloads(tokio_server: SocketAddr, blocking_server: SocketAddr) -> Vec<Workload> {
+    let short = |name, size, concurrency| Workload {
+        name,
+        addr: tokio_server,
+        connections: 50_000,
+        concurrency,
+        size,
+        requests: 1,
+        busy_poll: false,
+    };
+    let long = |name, busy_poll| Workload {
+        name,
+        addr: blocking_server,
+        connections: 1,
+        concurrency: 1,
+        size: 65536,
+        requests: 16384,
+        busy_poll,
+    };
+    vec![
+        short("short, 64 B x1, K=10", 64, 10),
+        short("short, 4000 B x1, K=10", 4000, 10),
+        short("short, 64 B x1, K=50", 64, 50),
+        long("long, 64 KiB x16384 (1 GiB)", false),
+        long("long, 64 KiB x16384, busy-poll", true),
+    ]
+}
+
+/// Runs a workload `ROUNDS` times; prints the median and the best.
+fn measure(w: &Workload, threads: usize) {
+    let mut options = LoadOptions::new(w.addr);
+    options.connections = w.connections;
+    options.concurrency = w.concurrency;
+    options.size = w.size;
+    options.requests = w.requests;
+    options.threads = threads;
+    options.busy_poll = w.busy_poll;
+    let runs: Vec<LoadReport> = (0..ROUNDS)
+        .map(|_| load::run(&options, &mut |_| {}).unwrap())
+        .collect();
+    if let Some(failed) = runs.iter().find(|r| r.failed > 0) {
+        panic!(
+            "{}: {:?} {:?}",
+            w.name, failed.errors, failed.error_examples
         );
     }
+    let sorted = |f: fn(&LoadReport) -> f64| {
+        let mut v: Vec<f64> = runs.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        (v[ROUNDS / 2], v[ROUNDS - 1])
+    };
+    let conn = sorted(|r| r.conn_per_s);
+    let gb = sorted(|r| r.bytes_per_s / 1e9);
+    let p99 = sorted(|r| r.latency_ms.p99);
+    println!(
+        "{:<32} conn/s median {:>6.0} best {:>6.0}   GB/s median {:.3} best {:.3}   \
+         first-byte p99 median {:.3} ms",
+        w.name, conn.0, conn.1, gb.0, gb.1, p99.0
+    );
 }
 
 /// A tokio echo server on its own threads: a task per client.

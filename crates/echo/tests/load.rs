@@ -85,6 +85,29 @@ async fn drain(stream: &mut TcpStream) {
     }
 }
 
+/// Echoes, but flips byte 1000 of each connection's stream.
+fn corrupting_server() -> SocketAddr {
+    serve(|stream| {
+        echo_with(stream, |offset, piece| {
+            let at = 1000u64.checked_sub(offset);
+            if let Some(i) = at.filter(|&i| i < piece.len() as u64) {
+                piece[i as usize] ^= 0x01;
+            }
+        })
+    })
+}
+
+/// Reads 1000 bytes, echoes 500, and closes its side.
+fn early_closing_server() -> SocketAddr {
+    serve(|mut stream| async move {
+        let mut buf = vec![0; 1000];
+        stream.read_exact(&mut buf).await.unwrap();
+        stream.write_all(&buf[..500]).await.unwrap();
+        stream.shutdown().await.unwrap();
+        drain(&mut stream).await;
+    })
+}
+
 fn options(addr: SocketAddr, connections: u64, concurrency: usize, size: u64) -> LoadOptions {
     let mut options = LoadOptions::new(addr);
     options.connections = connections;
@@ -182,18 +205,7 @@ fn round_trips_larger_than_the_socket_buffers_go_through() {
 
 #[test]
 fn a_changed_byte_is_a_mismatch() {
-    let addr = serve(|stream| {
-        echo_with(stream, |offset, piece| {
-            // Byte 1000 of the stream, wherever it falls.
-            if let Some(i) = 1000u64
-                .checked_sub(offset)
-                .filter(|&i| i < piece.len() as u64)
-            {
-                piece[i as usize] ^= 0x01;
-            }
-        })
-    });
-    let r = run(&options(addr, 20, 4, 4000));
+    let r = run(&options(corrupting_server(), 20, 4, 4000));
     all_failed_with(&r, "mismatch");
     assert_eq!(r.mismatches, 20);
     let example = &r.error_examples["mismatch"];
@@ -220,14 +232,7 @@ fn more_bytes_than_were_sent_is_a_mismatch() {
 
 #[test]
 fn a_server_that_closes_early_gives_a_short_echo() {
-    let addr = serve(|mut stream| async move {
-        let mut buf = vec![0; 1000];
-        stream.read_exact(&mut buf).await.unwrap();
-        stream.write_all(&buf[..500]).await.unwrap();
-        stream.shutdown().await.unwrap();
-        drain(&mut stream).await;
-    });
-    let r = run(&options(addr, 10, 5, 1000));
+    let r = run(&options(early_closing_server(), 10, 5, 1000));
     all_failed_with(&r, "short_echo");
     let example = &r.error_examples["short_echo"];
     assert_eq!(
@@ -275,6 +280,22 @@ fn a_server_that_never_answers_times_out() {
         example,
         "round trip 1: no progress in 200ms (1000 of 1000 bytes sent, 0 echoed)"
     );
+}
+
+#[test]
+fn busy_polling_checks_echoes_the_same_way() {
+    let busy = |addr, size| {
+        let mut o = options(addr, 10, 2, size);
+        o.busy_poll = true;
+        o.requests = 3;
+        run(&o)
+    };
+    let r = busy(echo_server(), 65536);
+    assert_eq!(r.failed, 0, "{r:#?}");
+    assert!(r.busy_poll);
+    assert_eq!(r.bytes_echoed, 10 * 3 * 65536);
+    all_failed_with(&busy(corrupting_server(), 4000), "mismatch");
+    all_failed_with(&busy(early_closing_server(), 1000), "short_echo");
 }
 
 #[test]

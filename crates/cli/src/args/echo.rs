@@ -75,6 +75,11 @@ pub(crate) struct EchoLoadArgs {
     /// Threads of the load generator (default: one per CPU this process may use)
     #[arg(long, value_name = "N", value_parser = |s: &str| super::parse_count(s, 1024))]
     pub threads: Option<usize>,
+    /// Wait for each echo by polling the socket instead of sleeping: keeps a CPU busy, and
+    /// takes the cost of waking an idle CPU out of each round trip. For a few connections
+    /// (no more than --threads), e.g. one long one
+    #[arg(long)]
+    pub busy_poll: bool,
     /// Print one JSON document
     #[arg(long)]
     pub json: bool,

@@ -1,11 +1,7 @@
 //! One connection of the load: connect, R round trips of S bytes (each verified byte for
-//! byte as it comes back), half-close, expect end-of-file, close.
-//!
-//! A round trip writes and reads at the same time, on one task, through the socket's
-//! readiness (`try_write`, `try_read`, `ready`): a round trip larger than the socket buffers
-//! cannot deadlock with a server that echoes as it reads, and no lock or second task sits on
-//! the path. Every wait is bounded by the timeout: a connect, and any stretch in which
-//! neither a read nor a write makes progress.
+//! byte as it comes back, see [`round_trip`](super::round_trip)), half-close, expect
+//! end-of-file, close. Every wait is bounded by the timeout: the connect, any stretch of a
+//! round trip in which neither a read nor a write makes progress, the end-of-file.
 //!
 //! Against an IPv4 loopback server, connections come from 16 local addresses in turn
 //! (127.0.0.1 to 127.0.0.16, bound before connecting). A client that closes first keeps each
@@ -17,11 +13,12 @@
 //! What this module does not do: schedule connections or keep statistics.
 
 use super::failure::{Failure, FailureKind, Step};
-use super::payload::{Difference, Payload};
+use super::payload::Payload;
+use super::round_trip::round_trip;
 use std::io;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::io::{AsyncWriteExt, Interest};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpSocket, TcpStream};
 
 /// Reads ask for at most this much (fewer when a round trip is smaller).
@@ -42,6 +39,8 @@ pub(crate) struct Plan {
     pub requests: u64,
     /// Bound on each connect and on each wait for a read or write.
     pub timeout: Duration,
+    /// Wait for echoes by polling the socket rather than sleeping.
+    pub busy_poll: bool,
 }
 
 /// How long a connection took, from its start (scheduled or actual).
@@ -131,73 +130,6 @@ async fn connect(plan: &Plan, index: u64) -> Result<TcpStream, Failure> {
     Ok(stream)
 }
 
-/// Sends `plan.size` fresh random bytes and checks the echo, both as far as the socket allows.
-async fn round_trip(
-    stream: &TcpStream,
-    plan: &Plan,
-    buf: &mut Buffers,
-    round: u64,
-    first_byte: &mut Option<Instant>,
-) -> Result<(), Failure> {
-    buf.payload.start(plan.size);
-    while !buf.payload.all_echoed() {
-        let wrote = try_write(stream, &mut buf.payload)?;
-        let read = try_read(stream, buf, round, first_byte)?;
-        if wrote || read {
-            continue;
-        }
-        let interest = if buf.payload.wants_to_send() {
-            Interest::READABLE | Interest::WRITABLE
-        } else {
-            Interest::READABLE
-        };
-        if tokio::time::timeout(plan.timeout, stream.ready(interest))
-            .await
-            .is_err()
-        {
-            return Err(stalled(plan, &buf.payload, round));
-        }
-    }
-    Ok(())
-}
-
-/// Writes what the payload has ready; whether anything was written.
-fn try_write(stream: &TcpStream, payload: &mut Payload) -> Result<bool, Failure> {
-    let Some(unsent) = payload.unsent() else {
-        return Ok(false);
-    };
-    match stream.try_write(unsent) {
-        Ok(n) => {
-            payload.mark_sent(n);
-            Ok(n > 0)
-        }
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
-        Err(e) => Err(Failure::io(Step::Write, &e)),
-    }
-}
-
-/// Reads what has come back of this round trip and checks it; whether anything was read.
-fn try_read(
-    stream: &TcpStream,
-    buf: &mut Buffers,
-    round: u64,
-    first_byte: &mut Option<Instant>,
-) -> Result<bool, Failure> {
-    let want = buf.payload.awaited().min(buf.read.len());
-    match stream.try_read(&mut buf.read[..want]) {
-        Ok(0) => Err(short_echo(&buf.payload, round)),
-        Ok(n) => {
-            first_byte.get_or_insert_with(Instant::now);
-            buf.payload
-                .verify(&buf.read[..n])
-                .map_err(|d| mismatch(d, round))?;
-            Ok(true)
-        }
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(false),
-        Err(e) => Err(Failure::io(Step::Read, &e)),
-    }
-}
-
 /// Shuts down the writing side, then expects end-of-file and nothing else.
 async fn half_close(stream: &mut TcpStream, plan: &Plan, read: &mut [u8]) -> Result<(), Failure> {
     stream
@@ -220,41 +152,9 @@ async fn half_close(stream: &mut TcpStream, plan: &Plan, read: &mut [u8]) -> Res
     }
 }
 
-fn short_echo(payload: &Payload, round: u64) -> Failure {
-    let (_, echoed, len) = payload.progress();
-    let message = format!(
-        "round trip {}: the server closed after echoing {echoed} of {len} bytes",
-        round + 1
-    );
-    Failure::new(FailureKind::ShortEcho, message)
-}
-
-fn mismatch(difference: Difference, round: u64) -> Failure {
-    let round = round + 1;
-    let message = match difference {
-        Difference::Byte { offset, sent, got } => {
-            format!("round trip {round}: byte {offset} came back as {got:#04x}, sent {sent:#04x}")
-        }
-        Difference::Unsent { offset } => {
-            format!("round trip {round}: byte {offset} came back before it was sent")
-        }
-    };
-    Failure::new(FailureKind::Mismatch, message)
-}
-
 fn extra(n: usize) -> Failure {
     let message = format!("{n} more bytes came back after the whole echo");
     Failure::new(FailureKind::Mismatch, message)
-}
-
-fn stalled(plan: &Plan, payload: &Payload, round: u64) -> Failure {
-    let (sent, echoed, len) = payload.progress();
-    let message = format!(
-        "round trip {}: no progress in {:?} ({sent} of {len} bytes sent, {echoed} echoed)",
-        round + 1,
-        plan.timeout
-    );
-    Failure::new(FailureKind::Timeout, message)
 }
 
 #[cfg(test)]
@@ -271,6 +171,7 @@ mod tests {
             size: 1,
             requests: 1,
             timeout: Duration::from_secs(1),
+            busy_poll: false,
         }
     }
 

@@ -36,6 +36,7 @@ mod connection;
 mod failure;
 mod payload;
 mod report;
+mod round_trip;
 mod schedule;
 mod tally;
 
@@ -82,6 +83,12 @@ pub struct LoadOptions {
     /// Threads of the generator (at least 1; no more are started than connections may be
     /// open at a time).
     pub threads: usize,
+    /// Wait for each echo by polling the socket (non-blocking `recv` in a loop, up to 1 ms
+    /// at a time) instead of sleeping until it is readable. It keeps a CPU busy, and a
+    /// thread polling one connection serves no other meanwhile: for a few connections (no
+    /// more than `threads`), when the latency of waking an idle CPU would otherwise be
+    /// measured along with the server.
+    pub busy_poll: bool,
 }
 
 impl LoadOptions {
@@ -98,6 +105,7 @@ impl LoadOptions {
             rate: None,
             timeout: Duration::from_secs(10),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            busy_poll: false,
         }
     }
 
@@ -188,6 +196,7 @@ async fn drive(options: &LoadOptions, progress: &mut dyn FnMut(Progress)) -> (Ta
         size: options.size,
         requests: options.requests,
         timeout: options.timeout,
+        busy_poll: options.busy_poll,
     });
     let pattern = Pattern::new(&mut SmallRng::from_rng(&mut rand::rng()));
     let t0 = Instant::now();
@@ -267,6 +276,7 @@ fn report(options: &LoadOptions, tally: &Tally, elapsed: Duration) -> LoadReport
         timeout_s: options.timeout.as_secs_f64(),
         threads: options.threads(),
         source_addresses: u32::from(Plan::sources_for(options.connect)).max(1),
+        busy_poll: options.busy_poll,
         completed: tally.completed,
         failed: tally.errors.total(),
         elapsed_s,

@@ -39,6 +39,8 @@ pub struct LoadReport {
     /// (127.0.0.1 to 127.0.0.16, so that TIME_WAIT does not exhaust one address's ephemeral
     /// ports), else 1 (the kernel's choice).
     pub source_addresses: u32,
+    /// Whether echoes were waited for by polling the socket rather than sleeping.
+    pub busy_poll: bool,
     /// Connections that ended without error.
     pub completed: u64,
     /// Connections that failed (the sum of `errors`).

@@ -38,6 +38,7 @@ fn options(args: &EchoLoadArgs) -> LoadOptions {
     options.requests = args.requests as u64;
     options.rate = args.rate;
     options.timeout = args.timeout;
+    options.busy_poll = args.busy_poll;
     if let Some(threads) = args.threads {
         options.threads = threads;
     }
