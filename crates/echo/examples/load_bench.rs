@@ -24,8 +24,9 @@ struct Workload {
     busy_poll: bool,
 }
 
-/// `load_bench [client=N] [server=N] [only=PREFIX]`: generator threads (default 1), tokio
-/// server threads (default 1), the workloads whose name starts with PREFIX.
+/// `load_bench [client=N] [server=N] [split] [only=PREFIX]`: generator threads (default 1),
+/// tokio server threads (default 1), generator on CPU 0 and servers on CPU 1 (`split`; with
+/// one generator thread), the workloads whose name starts with PREFIX.
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let arg = |name: &str| {
@@ -35,8 +36,20 @@ fn main() {
     };
     let number = |name: &str| arg(name).map_or(1, |v| v.parse::<usize>().unwrap());
     let (client_threads, server_threads) = (number("client"), number("server"));
-    println!("client threads {client_threads}, tokio server threads {server_threads}");
-    for w in workloads(tokio_echo(server_threads), blocking_echo()) {
+    let split = args.iter().any(|a| a == "split");
+    let servers = workloads(tokio_echo(server_threads, split), blocking_echo(split));
+    if split {
+        pin(0);
+    }
+    println!(
+        "client threads {client_threads}, tokio server threads {server_threads}, {}",
+        if split {
+            "generator on CPU 0, servers on CPU 1"
+        } else {
+            "unpinned"
+        }
+    );
+    for w in servers {
         if arg("only").is_none_or(|o| w.name.starts_with(&o)) {
             measure(&w, client_threads);
         }
@@ -104,13 +117,23 @@ fn measure(w: &Workload, threads: usize) {
     );
 }
 
-/// A tokio echo server on its own threads: a task per client.
-fn tokio_echo(threads: usize) -> SocketAddr {
+/// Keeps the calling thread (and the threads it starts from now on) on `cpu`.
+fn pin(cpu: usize) {
+    let mut set = rustix::thread::CpuSet::new();
+    set.set(cpu);
+    rustix::thread::sched_setaffinity(None, &set).expect("a CPU to pin to");
+}
+
+/// A tokio echo server on its own threads (on CPU 1 when `split`): a task per client.
+fn tokio_echo(threads: usize, split: bool) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
     let thread = std::thread::Builder::new().name("tokio-server".into());
     let _ = thread.spawn(move || {
+        if split {
+            pin(1);
+        }
         let runtime = if threads == 1 {
             tokio::runtime::Builder::new_current_thread()
                 .enable_all()
@@ -145,11 +168,15 @@ fn tokio_echo(threads: usize) -> SocketAddr {
     addr
 }
 
-/// A blocking echo server: a thread per client, read and write with a 256 KiB buffer.
-fn blocking_echo() -> SocketAddr {
+/// A blocking echo server: a thread per client (on CPU 1 when `split`), read and write with
+/// a 256 KiB buffer.
+fn blocking_echo(split: bool) -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
+        if split {
+            pin(1);
+        }
         for stream in listener.incoming() {
             let mut stream: TcpStream = stream.unwrap();
             std::thread::spawn(move || {

@@ -28,8 +28,9 @@ pub struct LoadReport {
     /// Whether connections started on a timetable (`rate`) rather than as others ended.
     pub open_loop: bool,
     /// Where latencies are measured from: `"connect"` (closed loop: the moment the connection
-    /// started) or `"schedule"` (open loop: the moment it was due, so time spent waiting for
-    /// a free slot counts, which corrects for coordinated omission).
+    /// started) or `"schedule"` (open loop: the moment it was due when it had to wait for a
+    /// free slot, so that wait counts, which corrects for coordinated omission; else the
+    /// moment the generator's timer started it, within a millisecond of when it was due).
     pub latency_from: String,
     /// The per-operation timeout, seconds.
     pub timeout_s: f64,
@@ -60,8 +61,8 @@ pub struct LoadReport {
     /// From the connection's start (see `latency_from`) to the end-of-file after its
     /// half-close: the whole connection, completed connections only.
     pub connection_ms: Percentiles,
-    /// Open loop: how late connections started against the timetable (the timer's 1 ms
-    /// resolution, or every slot busy). All zero in a closed loop.
+    /// Open loop: how late connections started against the timetable (every slot busy, or
+    /// the timer's 1 ms resolution). No samples in a closed loop.
     pub start_lag_ms: Percentiles,
     /// Failed connections by kind.
     pub errors: Errors,

@@ -4,11 +4,13 @@
 //! - Closed loop (no rate): a worker starts the next connection as soon as its last one ends,
 //!   and latency is measured from that moment.
 //! - Open loop (`rate` N): connection i is due at `t0 + i / N`, whatever happened before.
-//!   The worker holding it sleeps until then; if every worker is still busy at that time the
-//!   connection starts late, and its latencies are still measured from when it was due
-//!   (wrk2's correction for coordinated omission: a server that stalls is charged for the
-//!   connections it kept from starting, not just for the few that were in flight). How late
-//!   each one started is recorded too.
+//!   If every worker is still busy when it falls due, it starts late, and its latencies are
+//!   measured from when it was due (wrk2's correction for coordinated omission: a server
+//!   that stalls is charged for the connections it kept from starting, not just for the few
+//!   that were in flight). A worker that is free before then sleeps until it is due; tokio's
+//!   timer wakes it up to a millisecond late, and that lateness is the generator's, not the
+//!   server's: latency then counts from when the worker woke. How late every connection
+//!   started against the timetable is recorded either way.
 //!
 //! What this module does not do: the connection itself, or the statistics.
 
@@ -72,20 +74,43 @@ pub(crate) async fn worker(work: Work) {
         }
         let (start, lag) = match schedule.due(i) {
             None => (Instant::now(), None),
-            Some(due) => {
-                tokio::time::sleep_until(due.into()).await;
-                (due, Some(Instant::now().saturating_duration_since(due)))
-            }
+            Some(due) => start_when_due(due).await,
         };
         let result = connection::run(&plan, &mut buffers, i, start).await;
         shared.record(result, lag);
     }
 }
 
+/// Waits for a connection due at `due`; returns where its latencies count from and how late
+/// it started. Already late: every worker was busy, it counts from `due`. Early: from when
+/// the timer woke the worker (up to a millisecond after `due`).
+async fn start_when_due(due: Instant) -> (Instant, Option<Duration>) {
+    let now = Instant::now();
+    if now >= due {
+        return (due, Some(now - due));
+    }
+    tokio::time::sleep_until(due.into()).await;
+    let woke = Instant::now();
+    (woke, Some(woke.saturating_duration_since(due)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::Schedule;
     use std::time::{Duration, Instant};
+
+    #[tokio::test]
+    async fn a_late_start_counts_from_when_it_was_due_an_early_one_from_the_timer() {
+        let due = Instant::now() - Duration::from_millis(30);
+        let (start, lag) = super::start_when_due(due).await;
+        assert_eq!(start, due);
+        assert!(lag.unwrap() >= Duration::from_millis(30));
+
+        let due = Instant::now() + Duration::from_millis(5);
+        let (start, lag) = super::start_when_due(due).await;
+        assert!(start >= due && start <= Instant::now());
+        assert_eq!(start - due, lag.unwrap());
+    }
 
     #[test]
     fn the_open_loop_timetable_is_evenly_spaced() {

@@ -47,7 +47,7 @@ fn options(args: &EchoLoadArgs) -> LoadOptions {
 
 fn print_report(out: &mut dyn Write, r: &LoadReport) -> io::Result<()> {
     let pacing = match r.rate {
-        Some(rate) => format!("open loop at {rate}/s, latency from each scheduled start"),
+        Some(rate) => format!("open loop at {rate}/s"),
         None => "closed loop".to_string(),
     };
     writeln!(
@@ -82,6 +82,12 @@ fn print_latencies(out: &mut dyn Write, r: &LoadReport) -> io::Result<()> {
     print_row(out, "whole connection", &r.connection_ms)?;
     if r.open_loop {
         print_row(out, "start lag", &r.start_lag_ms)?;
+        writeln!(
+            out,
+            "(a connection that started late because all {} were busy counts from when it \
+             was due)",
+            r.concurrency
+        )?;
     }
     Ok(())
 }
