@@ -327,7 +327,7 @@ fn the_open_loop_measures_latency_from_the_schedule() {
     let open = run(&open);
     assert_eq!(closed.failed + open.failed, 0);
     // Closed loop: each connection takes the delay, one after another.
-    assert!(closed.latency_ms.max >= 50.0 && closed.latency_ms.max < 200.0);
+    assert!(closed.latency_ms.max >= 50.0 && closed.latency_ms.max < 250.0);
     // Open loop: connection i was due at 10·i ms but could start only at ~50·i ms.
     assert!(open.latency_ms.max >= 350.0, "{:?}", open.latency_ms);
     assert!(open.start_lag_ms.max >= 300.0, "{:?}", open.start_lag_ms);
