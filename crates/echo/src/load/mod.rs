@@ -1,9 +1,10 @@
 //! `forklab echo load`: a load generator for any TCP echo server.
 //!
 //! `connections` connections in all, at most `concurrency` open at a time; on each,
-//! `requests` round trips of `size` bytes of fresh random content, each echo checked byte for
-//! byte; then a half-close (`shutdown(SHUT_WR)`), the server's end-of-file, and close. It
-//! measures what a client of the article's server sees:
+//! `requests` round trips of `size` bytes of random content (a fresh window of the run's
+//! random pattern each), each echo checked byte for byte; then a half-close
+//! (`shutdown(SHUT_WR)`), the server's end-of-file, and close. It measures what a client of
+//! the article's server sees:
 //!
 //! - latency from the connection's start to its first echoed byte, and the whole
 //!   connection's time (HDR histograms, microsecond resolution), completed connections only;
@@ -13,9 +14,10 @@
 //!
 //! Closed loop by default: a new connection starts as soon as one ends. With a `rate`, an
 //! open loop: connections are due on a fixed timetable, still at most `concurrency` at a
-//! time, and latency counts from when each was due, so a stalling server is charged for the
-//! connections it delayed: wrk2's correction for coordinated omission. [`LoadReport`] says
-//! which (`latency_from`) and how late connections started (`start_lag_ms`).
+//! time, and one that falls due while all are busy counts its latency from when it was due,
+//! so a stalling server is charged for the connections it delayed: wrk2's correction for
+//! coordinated omission. [`LoadReport`] says which (`latency_from`) and how late
+//! connections started (`start_lag_ms`).
 //!
 //! The generator runs on tokio, one task per open connection, `threads` threads. It raises
 //! the soft limit on open files (`RLIMIT_NOFILE`) up to the hard one when `concurrency`
@@ -50,12 +52,12 @@ use payload::Pattern;
 use rand::SeedableRng;
 use rand::rngs::SmallRng;
 use schedule::{Schedule, Work};
-use std::collections::BTreeMap;
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tally::{Shared, Tally};
 use thiserror::Error;
+use tokio::task::JoinSet;
 
 /// How often [`run`] reports progress.
 const PROGRESS_EVERY: Duration = Duration::from_millis(100);
@@ -92,51 +94,31 @@ pub enum Error {
 pub fn run(options: &LoadOptions, progress: &mut dyn FnMut(Progress)) -> Result<LoadReport, Error> {
     options.check()?;
     raise_open_files(options.concurrency as u64 + SPARE_FILES);
-    let threads = options.threads();
-    let runtime = if threads == 1 {
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(threads)
-            .enable_all()
-            .build()
-    }
-    .map_err(Error::Runtime)?;
+    let runtime = runtime(options.threads()).map_err(Error::Runtime)?;
     let (tally, elapsed) = runtime.block_on(drive(options, progress));
-    Ok(report(options, &tally, elapsed))
+    Ok(LoadReport::new(options, &tally, elapsed))
+}
+
+/// A runtime with `threads` threads: the calling thread alone when it is one.
+fn runtime(threads: usize) -> io::Result<tokio::runtime::Runtime> {
+    if threads == 1 {
+        return tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build();
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
 }
 
 /// Starts the workers and reports progress until they are all done. Returns the tally and
 /// the time from the start to the end of the last connection.
 async fn drive(options: &LoadOptions, progress: &mut dyn FnMut(Progress)) -> (Tally, Duration) {
     let shared = Arc::new(Shared::new());
-    let plan = Arc::new(Plan {
-        addr: options.connect,
-        sources: Plan::sources_for(options.connect),
-        size: options.size,
-        requests: options.requests,
-        timeout: options.timeout,
-        busy_poll: options.busy_poll,
-    });
     let pattern = Pattern::new(&mut SmallRng::from_rng(&mut rand::rng()));
     let t0 = Instant::now();
-    let schedule = match options.rate {
-        Some(per_second) => Schedule::Open { t0, per_second },
-        None => Schedule::Closed,
-    };
-    let workers = (options.concurrency as u64).min(options.connections);
-    let mut set = tokio::task::JoinSet::new();
-    for _ in 0..workers {
-        set.spawn(schedule::worker(Work {
-            shared: shared.clone(),
-            plan: plan.clone(),
-            pattern: pattern.clone(),
-            schedule,
-            total: options.connections,
-        }));
-    }
+    let mut workers = start_workers(options, &shared, pattern, t0);
     let report = |shared: &Shared| {
         let (done, failed) = shared.counts();
         let (total, elapsed) = (options.connections, t0.elapsed());
@@ -150,7 +132,7 @@ async fn drive(options: &LoadOptions, progress: &mut dyn FnMut(Progress)) -> (Ta
     let mut tick = tokio::time::interval(PROGRESS_EVERY);
     loop {
         tokio::select! {
-            joined = set.join_next() => match joined {
+            joined = workers.join_next() => match joined {
                 None => break,
                 Some(Ok(())) => {}
                 Some(Err(e)) => std::panic::resume_unwind(e.into_panic()),
@@ -166,52 +148,36 @@ async fn drive(options: &LoadOptions, progress: &mut dyn FnMut(Progress)) -> (Ta
     (tally, elapsed)
 }
 
-/// The report of a finished run.
-fn report(options: &LoadOptions, tally: &Tally, elapsed: Duration) -> LoadReport {
-    let elapsed_s = elapsed.as_secs_f64();
-    let per_second = |n: u64| {
-        if elapsed_s > 0.0 {
-            n as f64 / elapsed_s
-        } else {
-            0.0
-        }
-    };
-    let bytes_echoed = tally.completed * options.requests * options.size;
-    let [latency_ms, connection_ms, start_lag_ms] = tally.percentiles();
-    let error_examples: BTreeMap<String, String> = (tally.examples.iter())
-        .map(|(kind, message)| (kind.name().to_string(), message.clone()))
-        .collect();
-    LoadReport {
-        connect: options.connect.to_string(),
-        connections: options.connections,
-        concurrency: options.concurrency as u64,
+/// One worker per connection open at a time, the run starting at `t0`.
+fn start_workers(
+    options: &LoadOptions,
+    shared: &Arc<Shared>,
+    pattern: Pattern,
+    t0: Instant,
+) -> JoinSet<()> {
+    let plan = Arc::new(Plan {
+        addr: options.connect,
+        sources: Plan::sources_for(options.connect),
         size: options.size,
         requests: options.requests,
-        rate: options.rate,
-        open_loop: options.rate.is_some(),
-        latency_from: if options.rate.is_some() {
-            "schedule"
-        } else {
-            "connect"
-        }
-        .to_string(),
-        timeout_s: options.timeout.as_secs_f64(),
-        threads: options.threads(),
-        source_addresses: u32::from(Plan::sources_for(options.connect)).max(1),
+        timeout: options.timeout,
         busy_poll: options.busy_poll,
-        completed: tally.completed,
-        failed: tally.errors.total(),
-        elapsed_s,
-        conn_per_s: per_second(tally.completed),
-        bytes_echoed,
-        bytes_per_s: per_second(bytes_echoed),
-        latency_ms,
-        connection_ms,
-        start_lag_ms,
-        errors: tally.errors,
-        mismatches: tally.errors.mismatch,
-        error_examples,
+    });
+    let schedule = match options.rate {
+        Some(per_second) => Schedule::Open { t0, per_second },
+        None => Schedule::Closed,
+    };
+    let mut set = JoinSet::new();
+    for _ in 0..(options.concurrency as u64).min(options.connections) {
+        set.spawn(schedule::worker(Work {
+            shared: shared.clone(),
+            plan: plan.clone(),
+            pattern: pattern.clone(),
+            schedule,
+            total: options.connections,
+        }));
     }
+    set
 }
 
 /// Raises the soft limit on open files to `needed`, or as far as the hard limit allows. A

@@ -5,10 +5,14 @@
 //! `concurrency`, `size`, `conn_per_s`, `bytes_per_s`, `latency_ms` with `p50`, `p90`,
 //! `p99`, `p999`, `max`, `errors`, `mismatches`); the others may grow, never be renamed.
 
+use super::LoadOptions;
+use super::connection::Plan;
 use super::failure::FailureKind;
+use super::tally::Tally;
 use hdrhistogram::Histogram;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// The result of [`run`](super::run).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -71,6 +75,56 @@ pub struct LoadReport {
     /// The first message of each kind of failure seen (`"refused"`: `"connect: Connection
     /// refused (os error 111)"`).
     pub error_examples: BTreeMap<String, String>,
+}
+
+impl LoadReport {
+    /// The report of a finished run.
+    pub(crate) fn new(options: &LoadOptions, tally: &Tally, elapsed: Duration) -> LoadReport {
+        let elapsed_s = elapsed.as_secs_f64();
+        let per_second = |n: u64| {
+            if elapsed_s > 0.0 {
+                n as f64 / elapsed_s
+            } else {
+                0.0
+            }
+        };
+        let bytes_echoed = tally.completed * options.requests * options.size;
+        let [latency_ms, connection_ms, start_lag_ms] = tally.percentiles();
+        let latency_from = if options.rate.is_some() {
+            "schedule"
+        } else {
+            "connect"
+        };
+        let error_examples: BTreeMap<String, String> = (tally.examples.iter())
+            .map(|(kind, message)| (kind.name().to_string(), message.clone()))
+            .collect();
+        LoadReport {
+            connect: options.connect.to_string(),
+            connections: options.connections,
+            concurrency: options.concurrency as u64,
+            size: options.size,
+            requests: options.requests,
+            rate: options.rate,
+            open_loop: options.rate.is_some(),
+            latency_from: latency_from.to_string(),
+            timeout_s: options.timeout.as_secs_f64(),
+            threads: options.threads(),
+            source_addresses: u32::from(Plan::sources_for(options.connect)).max(1),
+            busy_poll: options.busy_poll,
+            completed: tally.completed,
+            failed: tally.errors.total(),
+            elapsed_s,
+            conn_per_s: per_second(tally.completed),
+            bytes_echoed,
+            bytes_per_s: per_second(bytes_echoed),
+            latency_ms,
+            connection_ms,
+            start_lag_ms,
+            errors: tally.errors,
+            mismatches: tally.errors.mismatch,
+            error_examples,
+        }
+    }
 }
 
 /// Percentiles of a histogram, milliseconds (microsecond resolution, 3 significant digits;
