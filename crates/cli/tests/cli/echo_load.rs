@@ -99,6 +99,21 @@ fn a_correct_server_gives_a_consistent_document_and_exit_0() {
 }
 
 #[test]
+fn busy_polling_threads_and_sources_are_reported() {
+    let addr = serve(|s| echo(s, false));
+    let args = ["--connections", "20", "--size", "70000", "--requests", "2"];
+    let (code, r) = load_json(
+        addr,
+        &[&args[..], &["--busy-poll", "--threads", "1"]].concat(),
+    );
+    assert_eq!(code, 0, "{r:#}");
+    assert_eq!(r["busy_poll"], true);
+    assert_eq!(u(&r["threads"]), 1);
+    assert_eq!(u(&r["source_addresses"]), 16);
+    assert_eq!(u(&r["bytes_echoed"]), 20 * 2 * 70000);
+}
+
+#[test]
 fn the_table_says_what_ran_and_that_nothing_failed() {
     let addr = serve(|s| echo(s, false));
     let out = forklab(["echo", "load", "--connect", &addr.to_string()])
