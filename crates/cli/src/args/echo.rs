@@ -63,9 +63,10 @@ listened on).";
 
 /// `forklab echo load`.
 #[derive(Debug, Args)]
+#[command(after_help = ECHO_LOAD_HELP)]
 pub(crate) struct EchoLoadArgs {
-    /// The server's address
-    #[arg(long, value_name = "ADDR")]
+    /// The server's address, IP:PORT
+    #[arg(long, value_name = "ADDR", value_parser = parse_connect)]
     pub connect: SocketAddr,
     /// Connections in all
     #[arg(long, value_name = "C", default_value_t = 1000, value_parser = |s: &str| super::parse_count(s, 100_000_000))]
@@ -79,13 +80,71 @@ pub(crate) struct EchoLoadArgs {
     /// Round trips per connection
     #[arg(long, value_name = "R", default_value_t = 1, value_parser = |s: &str| super::parse_count(s, 1 << 40))]
     pub requests: usize,
-    /// Open loop: start connections at this rate per second (latency corrected for
-    /// coordinated omission) instead of as soon as one ends
-    #[arg(long, value_name = "N")]
+    /// Open loop: start connections at this rate per second, whatever the server does, still
+    /// at most K at a time; latency counts from each connection's scheduled start (corrected
+    /// for coordinated omission). Without it: a new connection as soon as one ends
+    #[arg(long, value_name = "N", value_parser = parse_rate)]
     pub rate: Option<f64>,
+    /// Bound on each connect, and on any wait in which nothing is read or written (e.g. 10s,
+    /// 500ms)
+    #[arg(long, value_name = "DUR", default_value = "10s", value_parser = parse_timeout)]
+    pub timeout: Duration,
+    /// Threads of the load generator (default: one per CPU this process may use)
+    #[arg(long, value_name = "N", value_parser = |s: &str| super::parse_count(s, 1024))]
+    pub threads: Option<usize>,
+    /// Wait for each echo by polling the socket instead of sleeping: keeps a CPU busy, and
+    /// takes the cost of waking an idle CPU out of each round trip. For a few connections
+    /// (no more than --threads), e.g. one long one
+    #[arg(long)]
+    pub busy_poll: bool,
     /// Print one JSON document
     #[arg(long)]
     pub json: bool,
+}
+
+const ECHO_LOAD_HELP: &str = "\
+Examples:
+  forklab echo load --connect 127.0.0.1:7007
+  forklab echo load --connect 127.0.0.1:7007 --connections 5000 --concurrency 10 --size 4000
+  forklab echo load --connect 127.0.0.1:7007 --connections 1 --size 65536 --requests 16384
+  forklab echo load --connect [::1]:7007 --rate 2000 --connections 10000 --json
+
+Each round trip sends S bytes of fresh random content and checks the echo byte for byte; after R \
+round trips the connection half-closes and expects end-of-file. Latency is from the start of a \
+connection (with --rate: from when it was due) to its first echoed byte, and to its end. \
+Throughput counts the payload once: connections x R x S bytes over the elapsed time.
+
+Exit status: 0 every connection completed without error; 1 some failed (refused, reset, \
+short_echo, mismatch, timeout, other: counted in the report); 2 usage or runtime error.";
+
+/// `--connect`: an IP address and a port other than 0 (no name lookup).
+fn parse_connect(s: &str) -> Result<SocketAddr, String> {
+    let addr: SocketAddr = s
+        .trim()
+        .parse()
+        .map_err(|_| "not IP:PORT (e.g. 127.0.0.1:7007 or [::1]:7007)".to_string())?;
+    if addr.port() == 0 {
+        return Err("port 0 cannot be connected to".into());
+    }
+    Ok(addr)
+}
+
+/// `--rate`: connections per second, a positive number.
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if r.is_finite() && r > 0.0 => Ok(r),
+        Ok(_) => Err("must be a positive number of connections per second".into()),
+        Err(_) => Err(format!("not a number: {s:?}")),
+    }
+}
+
+/// `--timeout`: a duration longer than zero.
+fn parse_timeout(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d.is_zero() {
+        return Err("must be longer than 0".into());
+    }
+    Ok(d)
 }
 
 /// `forklab echo compare`.

@@ -185,7 +185,11 @@ struct Driven {
 /// Drives the server at `addr` with the workload: the book's closed loop, one round trip per
 /// connection. On the load generator's CPU when pinned, where it sees one CPU and runs one
 /// thread.
-fn drive(options: &CompareOptions, model: Model, addr: std::net::SocketAddr) -> Result<Driven, Error> {
+fn drive(
+    options: &CompareOptions,
+    model: Model,
+    addr: std::net::SocketAddr,
+) -> Result<Driven, Error> {
     let mut load = crate::load::LoadOptions::new(addr);
     load.connections = options.connections as u64;
     load.concurrency = options.concurrency;
