@@ -19,6 +19,7 @@ Usage: python3 bench/echo.py [--rounds R] [--connections C] [--json]
 import argparse
 import json
 import os
+import random
 import shutil
 import socket
 import statistics
@@ -32,19 +33,29 @@ from yardstick import build_forklab  # noqa: E402
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port below the kernel's ephemeral range (where the load's own connections take
+    theirs, and may still hold one in FIN_WAIT) that nothing listens on now."""
+    for _ in range(100):
+        port = random.randrange(10000, 30000)
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    sys.exit("echo.py: no free port")
 
 
-def wait_listening(port: int, limit: float = 10.0) -> None:
+def wait_listening(proc: subprocess.Popen, port: int, limit: float = 10.0) -> bool:
+    """Whether `proc` listens on `port` within `limit` (False if it exited)."""
     deadline = time.monotonic() + limit
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
+                return True
         time.sleep(0.01)
-    sys.exit(f"echo.py: nothing listens on port {port}")
+    return False
 
 
 def zombies_of(pid: int) -> int:
@@ -82,7 +93,9 @@ class Server:
             self.port = int(line.strip().rsplit(":", 1)[1])
         else:
             self.port = port
-            wait_listening(port)
+            if not wait_listening(self.proc, port):
+                self.stop()
+                raise OSError(f"{argv[0]} does not listen on port {port}")
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -91,6 +104,17 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def start_socat(socat: str) -> Server:
+    for _ in range(5):
+        port = free_port()
+        try:
+            return Server([socat, f"TCP-LISTEN:{port},fork,reuseaddr,backlog=128", "EXEC:/bin/cat"],
+                          port, False)
+        except OSError as e:
+            print(f"echo.py: {e}; another port", file=sys.stderr)
+    sys.exit("echo.py: socat would not listen")
 
 
 def load(forklab: Path, port: int, args: list[str]) -> dict:
@@ -112,9 +136,7 @@ def fork_against_socat(forklab: Path, socat: str, rounds: int, connections: int)
                 server = Server([str(forklab), "echo", "serve", "--model", "fork", "--listen", "127.0.0.1:0"],
                                 0, True)
             else:
-                port = free_port()
-                server = Server([socat, f"TCP-LISTEN:{port},fork,reuseaddr,backlog=128", "EXEC:/bin/cat"],
-                                port, False)
+                server = start_socat(socat)
             try:
                 result = load(forklab, server.port, workload)
                 if who == "fork":
