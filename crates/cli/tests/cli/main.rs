@@ -4,6 +4,7 @@ mod support;
 
 mod cat;
 mod conventions;
+mod echo_compare;
 mod echo_load;
 mod echo_serve;
 mod exec_limits;

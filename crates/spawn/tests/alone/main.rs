@@ -203,7 +203,10 @@ fn env_changes_under_spawn() {
             "{strategy}: {} of {spawns} failed",
             failures.len()
         );
-        assert!(spawns > 100, "{strategy}: only {spawns} spawns");
+        assert!(
+            spawns >= ENOUGH_SPAWNS,
+            "{strategy} {program}: only {spawns} spawns in {SPAWN_LIMIT:?}"
+        );
     }
 }
 
@@ -330,11 +333,18 @@ fn spawn_with_pid(pid: i32) -> Option<forklab_spawn::Child> {
     None
 }
 
-/// Spawns `program` (which exits 0) for `time`; returns how many, and how the failures failed.
+/// Spawns enough to have hit the old bug (it failed within a few dozen).
+const ENOUGH_SPAWNS: usize = 100;
+/// However slow the machine.
+const SPAWN_LIMIT: Duration = Duration::from_secs(10);
+
+/// Spawns `program` (which exits 0) for `time`, and on until there have been
+/// [`ENOUGH_SPAWNS`] (a loaded machine spawns slowly), but for at most [`SPAWN_LIMIT`];
+/// returns how many, and how the failures failed.
 fn spawn_for(strategy: Strategy, program: &str, time: Duration) -> (usize, Vec<String>) {
-    let deadline = Instant::now() + time;
+    let started = Instant::now();
     let (mut spawns, mut failures) = (0, Vec::new());
-    while Instant::now() < deadline {
+    while (started.elapsed() < time || spawns < ENOUGH_SPAWNS) && started.elapsed() < SPAWN_LIMIT {
         spawns += 1;
         match Command::new(program).strategy(strategy).status() {
             Ok(status) if status.success() => {}
