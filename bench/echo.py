@@ -174,9 +174,11 @@ def pools_against_fork(forklab: Path) -> dict:
     pools = [m for m in rows if m.startswith("pre")]
     best = min(pools, key=lambda m: rows[m]["process_control_cpu_s"])
     fork_cpu = rows["fork"]["process_control_cpu_s"]
+    # Below the iterative baseline (negative) is "no measurable process control": 0.
+    best_cpu = max(rows[best]["process_control_cpu_s"], 0.0)
     return {"best_pool": best, "best_pool_cpu_s": rows[best]["process_control_cpu_s"],
-            "fork_cpu_s": fork_cpu, "ratio": rows[best]["process_control_cpu_s"] / fork_cpu,
-            "report": report}
+            "best_pool_server_cpu_s": rows[best]["server_cpu_s"], "fork_cpu_s": fork_cpu,
+            "ratio": best_cpu / fork_cpu, "report": report}
 
 
 PLACEMENTS = {"same": (0, 0), "split": (0, 1)}
@@ -226,10 +228,12 @@ def main() -> None:
     f = result["fork_vs_socat"]
     print(f"fork model {f['fork_conn_per_s']:.0f} conn/s, socat {f['socat_conn_per_s']:.0f} conn/s: "
           f"{f['ratio']:.2f}x (by round {f['ratio_by_round']:.2f}x; target >= 2); zombies after "
-          f"{args.connections} connections: {f['zombies_after_load']} (target 0)")
+          f"{args.connections} connections: {f['zombies_after_load']} (target 0); failed connections: "
+          f"fork {f['errors']['fork']}, socat {f['errors']['socat']}")
     p = result["pools_vs_fork"]
-    print(f"process-control CPU: best pool {p['best_pool']} {p['best_pool_cpu_s']:.3f} s, fork "
-          f"{p['fork_cpu_s']:.3f} s: {p['ratio']:.3f} (target <= 0.2)")
+    print(f"process-control CPU: best pool {p['best_pool']} {p['best_pool_cpu_s']:.3f} s (server CPU "
+          f"{p['best_pool_server_cpu_s']:.3f} s), fork {p['fork_cpu_s']:.3f} s: {p['ratio']:.3f} "
+          f"(target <= 0.2; below the iterative baseline counts as 0)")
     for placement, r in result["long_connection"].items():
         where = "server and client on CPU 0" if placement == "same" else "server on CPU 0, client on CPU 1"
         print(f"1 GiB in 64 KiB round trips, {where}: async {r['async_gb_s']:.2f} GB/s, thread "

@@ -118,10 +118,7 @@ pub fn run(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<CompareReport, Error> {
     let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let pinning = (cpus >= 2).then_some(Pinning {
-        server_cpu: 0,
-        client_cpu: 1,
-    });
+    let pinning = server::two_cpus();
     if let Some(p) = pinning {
         server::pin_this_thread(p.client_cpu)?;
     }

@@ -33,12 +33,25 @@ pub struct Pinning {
     pub client_cpu: usize,
 }
 
-/// A server started and listening.
+/// A server started and listening. Dropped without [`Running::stop`] (a failed or
+/// panicking load), it kills and reaps the server, so none is left behind.
 pub(crate) struct Running {
-    child: Child,
+    child: Option<Child>,
     pub(crate) addr: SocketAddr,
     cpu_before: Duration,
-    sampler: Sampler,
+    sampler: Option<Sampler>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill(Signal::KILL);
+            let _ = child.wait();
+        }
+        if let Some(sampler) = self.sampler.take() {
+            sampler.stop();
+        }
+    }
 }
 
 /// What a server used, once reaped.
@@ -76,11 +89,16 @@ pub(crate) fn start(
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    let child = match pinning {
+    let (child, pinned_back) = match pinning {
         Some(p) => on_cpu(p.server_cpu, || command.spawn(), p.client_cpu)?,
-        None => command.spawn(),
+        None => (command.spawn(), Ok(())),
     };
     let mut child = child.map_err(|e| Error::Start(model, format!("{e:#}")))?;
+    if let Err(e) = pinned_back {
+        let _ = child.kill(Signal::KILL);
+        let _ = child.wait();
+        return Err(e);
+    }
     let addr = match listening_line(&mut child) {
         Ok(addr) => addr,
         Err(why) => {
@@ -91,19 +109,34 @@ pub(crate) fn start(
     };
     let sampler = Sampler::start(child.id().as_raw());
     Ok(Running {
-        child,
+        child: Some(child),
         addr,
         cpu_before,
-        sampler,
+        sampler: Some(sampler),
     })
 }
 
-/// Runs `spawn` with this thread on `cpu`, then puts this thread on `back`.
-fn on_cpu<T>(cpu: usize, spawn: impl FnOnce() -> T, back: usize) -> Result<T, Error> {
+/// Runs `spawn` with this thread on `cpu`, then puts this thread back on `back` (a thread
+/// that cannot go back is an error, after the spawn: the caller ends what it spawned).
+fn on_cpu<T>(
+    cpu: usize,
+    spawn: impl FnOnce() -> T,
+    back: usize,
+) -> Result<(T, Result<(), Error>), Error> {
     pin_this_thread(cpu)?;
     let spawned = spawn();
-    pin_this_thread(back)?;
-    Ok(spawned)
+    Ok((spawned, pin_this_thread(back)))
+}
+
+/// Two CPUs this process may run on, for the server and the load generator: the first two
+/// of its affinity mask; `None` with fewer.
+pub(crate) fn two_cpus() -> Option<Pinning> {
+    let allowed = rustix::thread::sched_getaffinity(None).ok()?;
+    let mut cpus = (0..rustix::thread::CpuSet::MAX_CPU).filter(|&cpu| allowed.is_set(cpu));
+    Some(Pinning {
+        server_cpu: cpus.next()?,
+        client_cpu: cpus.next()?,
+    })
 }
 
 /// Puts the calling thread (and what it creates from now on) on one CPU.
@@ -145,17 +178,14 @@ fn listening_line(child: &mut Child) -> Result<SocketAddr, String> {
 impl Running {
     /// SIGTERM, then reap (SIGKILL if it has not ended within `limit`); what it used.
     pub(crate) fn stop(mut self, limit: Duration) -> Result<Finished, Error> {
-        let seen = self.sampler.stop();
-        self.child.kill(Signal::TERM).map_err(Error::Stop)?;
-        if self
-            .child
-            .wait_timeout(limit)
-            .map_err(Error::Stop)?
-            .is_none()
-        {
-            self.child.kill(Signal::KILL).map_err(Error::Stop)?;
-            self.child.wait().map_err(Error::Stop)?;
+        let seen = self.sampler.take().map(Sampler::stop).unwrap_or_default();
+        let child = self.child.as_mut().expect("a running server has its child");
+        child.kill(Signal::TERM).map_err(Error::Stop)?;
+        if child.wait_timeout(limit).map_err(Error::Stop)?.is_none() {
+            child.kill(Signal::KILL).map_err(Error::Stop)?;
+            child.wait().map_err(Error::Stop)?;
         }
+        self.child = None; // reaped: nothing for Drop to do
         let cpu = crate::sys::rusage::children_cpu().saturating_sub(self.cpu_before);
         Ok(Finished {
             cpu,
@@ -166,7 +196,8 @@ impl Running {
 
     /// Zombies among its children now (after the load, once they had time to be reaped).
     pub(crate) fn zombies_now(&self) -> usize {
-        tasks::sample(self.child.id().as_raw()).map_or(0, |t| t.zombies)
+        let pid = self.child.as_ref().map(|c| c.id().as_raw());
+        pid.and_then(tasks::sample).map_or(0, |t| t.zombies)
     }
 }
 

@@ -12,8 +12,9 @@ use std::io;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureKind {
-    /// `connect` was refused (`ECONNREFUSED`): nothing listening, or a full backlog that the
-    /// kernel answers with a reset.
+    /// `connect` was refused (`ECONNREFUSED`): nothing listening (a full backlog is not
+    /// refused by default: Linux drops the SYN and the client retries, which shows as
+    /// latency, or as a timeout; only with `net.ipv4.tcp_abort_on_overflow` is it reset).
     Refused,
     /// The connection was reset (`ECONNRESET`, `ECONNABORTED`, `EPIPE` on a write, `ENOTCONN`
     /// once it is gone).

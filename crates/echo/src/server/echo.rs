@@ -19,6 +19,10 @@ use std::time::{Duration, Instant};
 /// Bytes read (and written back) at a time.
 const CHUNK: usize = 64 * 1024;
 
+/// How often a conversation that never has to wait looks at the stop descriptor and the
+/// drain deadline (a client streaming without pause never makes it `poll`).
+const STOP_CHECK_EVERY: Duration = Duration::from_millis(20);
+
 /// A descriptor that becomes readable when the server starts draining, and how long a
 /// conversation may go on after that.
 #[derive(Clone, Copy, Debug)]
@@ -61,6 +65,7 @@ pub(crate) fn converse(
         idle,
         stop,
         deadline: None,
+        checked: Instant::now(),
     };
     let mut buf = vec![0u8; CHUNK];
     let mut echoed = 0u64;
@@ -79,6 +84,9 @@ pub(crate) fn converse(
             return (echoed, Some(ended));
         }
         echoed += n as u64;
+        if let Err(ended) = clock.check() {
+            return (echoed, Some(ended));
+        }
     }
     // The client may be gone already (ENOTCONN): nothing is lost, it sent its last byte.
     let _ = conn.shutdown(Shutdown::Write);
@@ -102,9 +110,37 @@ struct Clock<'a> {
     idle: Duration,
     stop: Option<Stop<'a>>,
     deadline: Option<Instant>,
+    /// When [`Clock::check`] last looked.
+    checked: Instant,
 }
 
 impl Clock<'_> {
+    /// For a conversation that has not had to wait: every [`STOP_CHECK_EVERY`], whether the
+    /// stop came (then the drain deadline starts, at most that late) or the deadline passed.
+    fn check(&mut self) -> Result<(), Ended> {
+        if self.checked.elapsed() < STOP_CHECK_EVERY {
+            return Ok(());
+        }
+        self.checked = Instant::now();
+        if let Some(stop) = self.stop {
+            let mut fds = [PollFd::from_borrowed_fd(stop.fd, PollFlags::IN)];
+            if poll::poll(&mut fds, Some(Duration::ZERO)).map_err(Ended::Failed)? > 0 {
+                self.draining();
+            }
+        }
+        if poll::passed(self.deadline) {
+            return Err(Ended::Drained);
+        }
+        Ok(())
+    }
+
+    /// The stop came: from now on only the drain deadline counts, not the descriptor.
+    fn draining(&mut self) {
+        let drain = self.stop.take().map_or(Duration::ZERO, |s| s.drain);
+        tracing::debug!(?drain, "stop received: finishing this client");
+        self.deadline = Some(Instant::now() + drain);
+    }
+
     /// Waits until `conn` is ready for `events` (or has an error, which the next read or
     /// write reports), within the idle timeout and the drain deadline.
     fn wait(&mut self, conn: &TcpStream, events: PollFlags) -> Result<(), Ended> {
@@ -129,10 +165,7 @@ impl Clock<'_> {
                 });
             }
             if watched == 2 && !fds[1].revents().is_empty() {
-                // Draining: from now on only the deadline counts, not the descriptor.
-                let drain = self.stop.take().map_or(Duration::ZERO, |s| s.drain);
-                tracing::debug!(?drain, "stop received: finishing this client");
-                self.deadline = Some(Instant::now() + drain);
+                self.draining();
             }
             if !fds[0].revents().is_empty() {
                 return Ok(());

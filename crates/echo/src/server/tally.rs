@@ -52,14 +52,21 @@ impl Tally {
     }
 
     /// The summary, with `killed` workers killed at the drain deadline added to those cut
-    /// off there.
+    /// off there. A conversation whose worker died without ending it (killed by someone
+    /// else) is counted as dropped, so that the outcomes add up to the clients; its mark in
+    /// `busy` stays, so the peak read afterwards may be high by one per such worker.
     pub(crate) fn summary(&self, model: Model, killed: u64) -> ServeSummary {
+        let clients = self.clients.load(Relaxed);
+        let completed = self.completed.load(Relaxed);
+        let unfinished = clients.saturating_sub(completed);
+        let cut_at_drain = (self.cut_at_drain.load(Relaxed) + killed).min(unfinished);
+        let dropped = unfinished - cut_at_drain;
         ServeSummary {
             model,
-            clients: self.clients.load(Relaxed),
-            completed: self.completed.load(Relaxed),
-            dropped: self.dropped.load(Relaxed),
-            cut_at_drain: self.cut_at_drain.load(Relaxed) + killed,
+            clients,
+            completed,
+            dropped,
+            cut_at_drain,
             bytes: self.bytes.load(Relaxed),
             peak_concurrent: self.peak.load(Relaxed),
             workers_created: self.workers.load(Relaxed),

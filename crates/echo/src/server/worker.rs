@@ -47,10 +47,14 @@ fn prepare(parent: rustix::process::Pid) -> io::Result<()> {
     signals::set_mask(&SigSet::empty())
 }
 
-/// Whether a failed `fork` (or thread creation) may succeed after a back-off: `EAGAIN` (a
-/// process or thread limit) or `ENOMEM`.
+/// Whether a failed `fork` (or thread creation, or what a new worker needs: its lock file,
+/// its socketpair) may succeed after a back-off: `EAGAIN` (a process or thread limit),
+/// `ENOMEM`, `EMFILE` or `ENFILE` (out of descriptors).
 pub(crate) fn is_transient(e: &io::Error) -> bool {
-    matches!(e.raw_os_error(), Some(libc::EAGAIN | libc::ENOMEM))
+    matches!(
+        e.raw_os_error(),
+        Some(libc::EAGAIN | libc::ENOMEM | libc::EMFILE | libc::ENFILE)
+    )
 }
 
 /// A failed `fork` (or thread start) of `what`: if a back-off may cure it, logs it, counts

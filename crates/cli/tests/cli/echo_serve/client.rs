@@ -102,6 +102,40 @@ impl Drop for Flood {
     }
 }
 
+/// A client that sends and reads back without pause, so the server never has to wait for
+/// it; stopped by shutting its socket down.
+pub struct Stream {
+    conn: TcpStream,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Stream {
+    pub fn start(addr: SocketAddr) -> Stream {
+        let conn = connect(addr);
+        let (mut writer, mut reader) = (conn.try_clone().unwrap(), conn.try_clone().unwrap());
+        writer.set_write_timeout(None).unwrap();
+        reader.set_read_timeout(None).unwrap();
+        let chunk = pattern(64 << 10, 7);
+        let threads = vec![
+            std::thread::spawn(move || while writer.write_all(&chunk).is_ok() {}),
+            std::thread::spawn(move || {
+                let mut buf = vec![0; 64 << 10];
+                while matches!(reader.read(&mut buf), Ok(n) if n > 0) {}
+            }),
+        ];
+        Stream { conn, threads }
+    }
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        let _ = self.conn.shutdown(Shutdown::Both);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
 /// Connects, sends 256 KiB, takes one byte of the echo, and resets the connection
 /// (`SO_LINGER` 0): the server sees `ECONNRESET` mid-stream.
 pub fn reset_mid_stream(addr: SocketAddr) {

@@ -33,6 +33,13 @@ macro_rules! models {
     )*};
 }
 
+/// Puts this thread (and what it starts from now on) on `cpu`.
+fn pin_this_thread(cpu: usize) {
+    let mut set = rustix::thread::CpuSet::new();
+    set.set(cpu);
+    rustix::thread::sched_setaffinity(None, &set).unwrap();
+}
+
 /// Whether the model's workers wait for clients inside `accept` itself.
 fn blocks_in_accept(model: &str) -> bool {
     matches!(
@@ -159,6 +166,28 @@ models! {
         assert!(closed_by_server(&stuck), "{model}: the stuck client is still connected");
     }
 
+    fn cuts_a_streaming_client_at_the_drain_timeout(model) {
+        // A client that keeps the server busy never makes it wait: the deadline must hold
+        // anyway. Server and client on CPUs of their own, so that the client keeps up.
+        let two_cpus = std::thread::available_parallelism().map_or(1, |n| n.get()) >= 2;
+        if two_cpus {
+            pin_this_thread(0);
+        }
+        let mut server = Server::start(model, &["--drain-timeout", "300ms", "--workers", "2"]);
+        if two_cpus {
+            pin_this_thread(1);
+        }
+        let stream = Stream::start(server.addr);
+        std::thread::sleep(Duration::from_millis(200));
+        let start = Instant::now();
+        server.terminate();
+        let status = server.wait(Duration::from_secs(10));
+        let took = start.elapsed();
+        drop(stream);
+        assert_eq!(status.code(), Some(0), "{model}: {}", server.log());
+        assert!(took < Duration::from_millis(1500), "{model}: took {took:?} with a 300 ms drain");
+    }
+
     fn backs_off_when_out_of_descriptors(model) {
         let mut server = Server::start(model, &["--workers", "1"]);
         server.at_rest();
@@ -180,6 +209,34 @@ models! {
         server.terminate();
         assert_eq!(server.wait(Duration::from_secs(5)).code(), Some(0));
         assert!(server.retried() > 0, "{model}: {}", server.log());
+    }
+
+    fn replaces_a_lost_worker_once_descriptors_are_back(model) {
+        if !matches!(model, "prefork" | "prefork-flock" | "prefork-mutex" | "prefork-fdpass") {
+            return skip("only a process pool replaces a worker that died");
+        }
+        let mut server = Server::start(model, &["--workers", "2"]);
+        server.at_rest();
+        let lost = server.children()[0];
+        // The parent cannot open what a new worker needs (its lock file, its socketpair)...
+        let starved = starve_of_descriptors(&[server.pid()]);
+        let pidfd = rustix::process::pidfd_open(
+            rustix::process::Pid::from_raw(lost.pid).unwrap(),
+            rustix::process::PidfdFlags::empty(),
+        )
+        .unwrap();
+        assert!(lost.alive(), "the pidfd names the worker read a moment ago");
+        rustix::process::pidfd_send_signal(&pidfd, rustix::process::Signal::KILL).unwrap();
+        assert!(eventually(Duration::from_secs(5), || !lost.exists()), "{model}: not reaped");
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(server.running(), "{model}: the server gave up: {}", server.log());
+        // ...and replaces the worker once it can.
+        drop(starved);
+        let full = eventually(Duration::from_secs(5), || server.census().children == 2);
+        assert!(full, "{model}: the pool was not refilled: {}", server.log());
+        assert_echoes(server.addr, 4000, 5);
+        server.terminate();
+        assert_eq!(server.wait(Duration::from_secs(5)).code(), Some(0), "{}", server.log());
     }
 
     fn backs_off_when_workers_cannot_be_created(model) {

@@ -120,6 +120,11 @@ impl Server {
         );
     }
 
+    /// Whether the server is still running (it has not exited).
+    pub fn running(&mut self) -> bool {
+        self.child.try_wait().unwrap().is_none()
+    }
+
     /// Sends `SIGKILL` and reaps the server.
     pub fn kill(&mut self) {
         self.child.kill().unwrap();

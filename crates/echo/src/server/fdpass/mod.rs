@@ -69,9 +69,19 @@ pub(super) fn serve(
     let mut announced = false;
     loop {
         while d.needs_child(options) {
-            let (ours, theirs) = UnixStream::pair().map_err(Error::system("make a socketpair"))?;
-            ours.set_nonblocking(true)
-                .map_err(Error::system("make a socketpair"))?;
+            // A descriptor shortage (EMFILE) is waited out like a fork refused with EAGAIN.
+            let pair = UnixStream::pair().and_then(|(ours, theirs)| {
+                ours.set_nonblocking(true)?;
+                Ok((ours, theirs))
+            });
+            let (ours, theirs) = match pair {
+                Ok(pair) => pair,
+                Err(e) => {
+                    let retry = worker::creation_failed(e, "make a socketpair", &tally)?;
+                    d.fork_backoff = Some(retry);
+                    continue;
+                }
+            };
             match forklab_spawn::fork() {
                 Ok(Fork::Child) => worker::run(me, || {
                     drop((d, ours));

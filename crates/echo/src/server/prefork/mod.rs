@@ -64,10 +64,15 @@ pub(in crate::server) fn serve(
     let mut announced = false;
     loop {
         while pool.needs_child(options) {
-            let own = pool
-                .lock
-                .for_child()
-                .map_err(Error::system("open the lock file"))?;
+            // A descriptor shortage (EMFILE) is waited out like a fork refused with EAGAIN.
+            let own = match pool.lock.for_child() {
+                Ok(own) => own,
+                Err(e) => {
+                    let retry = worker::creation_failed(e, "open the lock file", &tally)?;
+                    pool.backoff = Some(retry);
+                    continue;
+                }
+            };
             match forklab_spawn::fork() {
                 Ok(Fork::Child) => worker::run(me, || {
                     let Pool {
