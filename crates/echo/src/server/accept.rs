@@ -8,7 +8,9 @@ use rustix::io::Errno;
 use rustix::net::SocketFlags;
 use std::io;
 use std::net::{TcpListener, TcpStream};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use super::tally::Tally;
 
 /// How long a server waits after a failure that a moment may cure (`EAGAIN` from fork or
 /// thread creation, `EMFILE` from accept) before trying again.
@@ -33,6 +35,27 @@ pub(crate) fn accept(listener: &TcpListener) -> io::Result<Accepted> {
     match rustix::net::accept_with(listener, flags) {
         Ok(fd) => Ok(Accepted::Client(TcpStream::from(fd))),
         Err(e) => classify(e),
+    }
+}
+
+/// Accepts one client for a server that keeps serving: the client, or `None` — nothing
+/// waiting, a connection that died first, a stopped listener, or a shortage of descriptors
+/// or memory, which is logged, counted, and answered by setting `backoff` to [`BACKOFF`]
+/// from now.
+pub(crate) fn accept_or_back_off(
+    listener: &TcpListener,
+    tally: &Tally,
+    backoff: &mut Option<Instant>,
+) -> io::Result<Option<TcpStream>> {
+    match accept(listener)? {
+        Accepted::Client(conn) => Ok(Some(conn)),
+        Accepted::Exhausted(e) => {
+            tracing::warn!("accept failed (backing off): {e}");
+            tally.retried();
+            *backoff = Some(Instant::now() + BACKOFF);
+            Ok(None)
+        }
+        Accepted::Again | Accepted::Stopped => Ok(None),
     }
 }
 

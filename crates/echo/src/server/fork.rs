@@ -9,7 +9,7 @@
 //! The child closes the listener and the signalfd (it serves one client and exits), and
 //! starts from the clean signal state of `worker`.
 
-use super::accept::{self, Accepted, BACKOFF};
+use super::accept;
 use super::children::Children;
 use super::listener::Accepting;
 use super::signals::Signals;
@@ -145,14 +145,9 @@ impl Parent {
         let Some(listener) = &self.listener else {
             return Ok(());
         };
-        match accept::accept(listener).map_err(Error::system("accept"))? {
-            Accepted::Client(conn) => self.pending = Some(conn),
-            Accepted::Exhausted(e) => {
-                tracing::warn!("accept failed (backing off): {e}");
-                tally.retried();
-                self.backoff = Some(Instant::now() + BACKOFF);
-            }
-            Accepted::Again | Accepted::Stopped => {}
+        let accepted = accept::accept_or_back_off(listener, tally, &mut self.backoff);
+        if let Some(conn) = accepted.map_err(Error::system("accept"))? {
+            self.pending = Some(conn);
         }
         Ok(())
     }

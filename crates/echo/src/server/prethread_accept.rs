@@ -8,7 +8,7 @@
 //! and end), raises the stop notice (conversations then have the drain timeout to finish)
 //! and joins the pool.
 
-use super::accept::{self, Accepted, BACKOFF};
+use super::accept;
 use super::echo::Stop;
 use super::listener::{Accepting, listen};
 use super::notice::Notice;
@@ -146,18 +146,12 @@ impl Server {
     }
 
     fn accept(&mut self) -> Result<(), Error> {
-        match accept::accept(&self.listener).map_err(Error::system("accept"))? {
-            Accepted::Client(conn) => {
-                self.shared.idle.fetch_sub(1, Ordering::AcqRel);
-                // The pool holds the receiver until the channel is closed, here, at stop.
-                let _ = self.queue.send(conn);
-            }
-            Accepted::Exhausted(e) => {
-                tracing::warn!("accept failed (backing off): {e}");
-                self.shared.tally.retried();
-                self.accept_backoff = Some(Instant::now() + BACKOFF);
-            }
-            Accepted::Again | Accepted::Stopped => {}
+        let tally = &self.shared.tally;
+        let accepted = accept::accept_or_back_off(&self.listener, tally, &mut self.accept_backoff);
+        if let Some(conn) = accepted.map_err(Error::system("accept"))? {
+            self.shared.idle.fetch_sub(1, Ordering::AcqRel);
+            // The pool holds the receiver until the channel is closed, here, at stop.
+            let _ = self.queue.send(conn);
         }
         Ok(())
     }

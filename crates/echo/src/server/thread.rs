@@ -10,7 +10,7 @@
 //! conversation then has the drain timeout to finish and is cut off after it, so joining
 //! them all ends in time.
 
-use super::accept::{self, Accepted, BACKOFF};
+use super::accept;
 use super::echo::Stop;
 use super::listener::{Accepting, listen};
 use super::notice::Notice;
@@ -151,14 +151,10 @@ impl Server {
     }
 
     fn accept(&mut self) -> Result<(), Error> {
-        match accept::accept(&self.listener).map_err(Error::system("accept"))? {
-            Accepted::Client(conn) => self.pending = Some(conn),
-            Accepted::Exhausted(e) => {
-                tracing::warn!("accept failed (backing off): {e}");
-                self.shared.tally.retried();
-                self.backoff = Some(Instant::now() + BACKOFF);
-            }
-            Accepted::Again | Accepted::Stopped => {}
+        let tally = &self.shared.tally;
+        let accepted = accept::accept_or_back_off(&self.listener, tally, &mut self.backoff);
+        if let Some(conn) = accepted.map_err(Error::system("accept"))? {
+            self.pending = Some(conn);
         }
         Ok(())
     }

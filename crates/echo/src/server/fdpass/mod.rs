@@ -10,7 +10,7 @@
 
 mod channel;
 
-use super::accept::{self, Accepted, BACKOFF};
+use super::accept;
 use super::children::Children;
 use super::listener::Accepting;
 use super::signals::Signals;
@@ -231,14 +231,9 @@ impl Dispatcher {
         let Some(listener) = &self.listener else {
             return Ok(());
         };
-        match accept::accept(listener).map_err(Error::system("accept"))? {
-            Accepted::Client(conn) => self.pending = Some(conn),
-            Accepted::Exhausted(e) => {
-                tracing::warn!("accept failed (backing off): {e}");
-                tally.retried();
-                self.accept_backoff = Some(Instant::now() + BACKOFF);
-            }
-            Accepted::Again | Accepted::Stopped => {}
+        let accepted = accept::accept_or_back_off(listener, tally, &mut self.accept_backoff);
+        if let Some(conn) = accepted.map_err(Error::system("accept"))? {
+            self.pending = Some(conn);
         }
         Ok(())
     }
