@@ -60,6 +60,18 @@ impl Children {
         reaped
     }
 
+    /// Whether a drain that ends at `drain` (`None`: not draining) is over: no child left,
+    /// or the deadline passed and the rest were killed ([`Children::end_drain`]).
+    pub(crate) fn drained(&mut self, drain: Option<std::time::Instant>) -> bool {
+        if drain.is_none() {
+            return false;
+        }
+        if super::poll::passed(drain) {
+            self.end_drain();
+        }
+        self.is_empty()
+    }
+
     /// The drain deadline has passed: kills the children still serving.
     pub(crate) fn end_drain(&mut self) {
         if !self.live.is_empty() {

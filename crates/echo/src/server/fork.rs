@@ -93,13 +93,7 @@ impl Parent {
 
     /// Whether the drain is over: no child left, or the deadline passed (the rest killed).
     fn finished(&mut self) -> bool {
-        if self.drain.is_none() {
-            return false;
-        }
-        if poll::passed(self.drain) {
-            self.children.end_drain();
-        }
-        self.children.is_empty()
+        self.children.drained(self.drain)
     }
 
     /// Waits for a signal or a client (accepting only below the cap), and handles it.

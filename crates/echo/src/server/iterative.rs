@@ -9,8 +9,7 @@
 
 use super::accept::{self, Accepted, BACKOFF};
 use super::echo::Stop;
-use super::listener::{Accepting, listen};
-use super::signals::{self, Signals};
+use super::listener::{Accepting, listen_and_block_stop};
 use super::tally::Tally;
 use super::{Error, Model, ServeOptions, ServeSummary, client, poll};
 use rustix::event::{PollFd, PollFlags};
@@ -22,11 +21,7 @@ pub(super) fn serve(
     options: &ServeOptions,
     ready: &mut dyn FnMut(SocketAddr),
 ) -> Result<ServeSummary, Error> {
-    let listener = listen(options.listen, Accepting::Polled)?;
-    let addr = listener
-        .local_addr()
-        .map_err(Error::system("read the bound address"))?;
-    let signals = Signals::block(&signals::STOP).map_err(Error::system("block signals"))?;
+    let (listener, addr, signals) = listen_and_block_stop(options.listen, Accepting::Polled)?;
     let tally = Tally::default();
     ready(addr);
     tracing::info!(%addr, model = "iterative", "serving");

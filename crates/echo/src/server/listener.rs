@@ -40,3 +40,19 @@ pub(crate) fn listen(addr: SocketAddr, accepting: Accepting) -> Result<TcpListen
     rustix::net::listen(&fd, BACKLOG).map_err(error)?;
     Ok(TcpListener::from(fd))
 }
+
+/// What a server whose own thread takes `SIGTERM`/`SIGINT` starts with (iterative and the
+/// thread models): the listener, the address it got (the port the kernel chose for port 0),
+/// and the stop signals, blocked and readable.
+pub(crate) fn listen_and_block_stop(
+    addr: SocketAddr,
+    accepting: Accepting,
+) -> Result<(TcpListener, SocketAddr, super::signals::Signals), Error> {
+    let listener = listen(addr, accepting)?;
+    let addr = listener
+        .local_addr()
+        .map_err(Error::system("read the bound address"))?;
+    let signals = super::signals::Signals::block(&super::signals::STOP)
+        .map_err(Error::system("block signals"))?;
+    Ok((listener, addr, signals))
+}

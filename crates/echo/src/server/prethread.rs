@@ -9,9 +9,8 @@
 
 use super::accept::{self, Accepted, BACKOFF};
 use super::echo::Stop;
-use super::listener::{Accepting, listen};
+use super::listener::{Accepting, listen_and_block_stop};
 use super::notice::Notice;
-use super::signals::{self, Signals};
 use super::tally::Tally;
 use super::thread::STACK;
 use super::{Error, Model, ServeOptions, ServeSummary, client, poll, worker};
@@ -36,11 +35,7 @@ pub(super) fn serve(
     options: &ServeOptions,
     ready: &mut dyn FnMut(SocketAddr),
 ) -> Result<ServeSummary, Error> {
-    let listener = listen(options.listen, Accepting::Blocking)?;
-    let addr = listener
-        .local_addr()
-        .map_err(Error::system("read the bound address"))?;
-    let signals = Signals::block(&signals::STOP).map_err(Error::system("block signals"))?;
+    let (listener, addr, signals) = listen_and_block_stop(options.listen, Accepting::Blocking)?;
     let shared = Arc::new(Shared {
         listener,
         accept_lock: Mutex::new(()),

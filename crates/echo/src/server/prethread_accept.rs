@@ -10,9 +10,9 @@
 
 use super::accept;
 use super::echo::Stop;
-use super::listener::{Accepting, listen};
+use super::listener::{Accepting, listen_and_block_stop};
 use super::notice::Notice;
-use super::signals::{self, Signals};
+use super::signals::Signals;
 use super::tally::Tally;
 use super::thread::STACK;
 use super::{Error, Model, ServeOptions, ServeSummary, client, poll, worker};
@@ -53,11 +53,7 @@ pub(super) fn serve(
     options: &ServeOptions,
     ready: &mut dyn FnMut(SocketAddr),
 ) -> Result<ServeSummary, Error> {
-    let listener = listen(options.listen, Accepting::Polled)?;
-    let addr = listener
-        .local_addr()
-        .map_err(Error::system("read the bound address"))?;
-    let signals = Signals::block(&signals::STOP).map_err(Error::system("block signals"))?;
+    let (listener, addr, signals) = listen_and_block_stop(options.listen, Accepting::Polled)?;
     let (queue, receiver) = mpsc::channel();
     let shared = Arc::new(Shared {
         queue: Mutex::new(receiver),

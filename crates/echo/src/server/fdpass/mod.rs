@@ -151,14 +151,10 @@ impl Dispatcher {
     }
 
     fn finished(&mut self) -> bool {
-        if self.drain.is_none() {
-            return false;
-        }
         if poll::passed(self.drain) {
-            self.children.end_drain();
-            self.pool.clear();
+            self.pool.clear(); // the children are being killed: no more dispatch to them
         }
-        self.children.is_empty()
+        self.children.drained(self.drain)
     }
 
     fn wait(&mut self, options: &ServeOptions, tally: &Tally) -> Result<(), Error> {

@@ -116,13 +116,7 @@ impl Pool {
     }
 
     fn finished(&mut self) -> bool {
-        if self.drain.is_none() {
-            return false;
-        }
-        if poll::passed(self.drain) {
-            self.children.end_drain();
-        }
-        self.children.is_empty()
+        self.children.drained(self.drain)
     }
 
     fn wait(&mut self, options: &ServeOptions) -> Result<(), Error> {
