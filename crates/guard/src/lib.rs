@@ -1,0 +1,1 @@
+//! Fork-bomb prevention and detection.

@@ -1,0 +1,1 @@
+//! limits.conf(5), parsed and resolved as pam_limits reads it.
