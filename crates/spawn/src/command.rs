@@ -50,7 +50,7 @@ pub struct Command {
     pub(crate) uid: Option<u32>,
     pub(crate) gid: Option<u32>,
     pub(crate) groups: Option<Vec<u32>>,
-    pub(crate) cgroup: Option<std::path::PathBuf>,
+    pub(crate) cgroups: Vec<std::path::PathBuf>,
     pub(crate) strategy: Strategy,
     pub(crate) pidfd: bool,
     /// [`Command::pre_exec`] hooks (declared in `sys::pre_exec`, being `unsafe`).
@@ -91,7 +91,7 @@ impl Command {
             uid: None,
             gid: None,
             groups: None,
-            cgroup: None,
+            cgroups: Vec::new(),
             strategy: Strategy::Auto,
             pidfd: false,
             hooks: Vec::new(),
@@ -288,8 +288,13 @@ impl Command {
     /// `clone3`); otherwise the child writes itself into `cgroup.procs` as its first act. A
     /// full `pids.max` in the target refuses a child born there (`EAGAIN` at process
     /// creation) but not one that moves in.
+    ///
+    /// Each call adds a directory, for cgroup v1, where every controller may sit on a
+    /// hierarchy of its own: a child confined by `pids` and stoppable by `freezer` joins one
+    /// group in each, in the order given. A process is in one v2 group only, so a second v2
+    /// directory is refused (`InvalidInput`).
     pub fn cgroup(&mut self, dir: impl AsRef<Path>) -> &mut Command {
-        self.cgroup = Some(dir.as_ref().to_path_buf());
+        self.cgroups.push(dir.as_ref().to_path_buf());
         self
     }
 
@@ -431,7 +436,7 @@ impl Command {
             .field("uid", &self.uid)
             .field("gid", &self.gid)
             .field("groups", &self.groups)
-            .field("cgroup", &self.cgroup)
+            .field("cgroups", &self.cgroups)
             .field("strategy", &self.strategy)
             .field("pidfd", &self.pidfd)
             .field("pre_exec_hooks", &self.hooks.len())

@@ -42,7 +42,11 @@ pub(crate) struct Prepared<'c> {
     /// Descriptors the child installs; closed by us once it has them.
     pub child_ends: Vec<OwnedFd>,
     pub parent_ends: ParentEnds,
-    cgroup: Option<sys::cgroup::Cgroup>,
+    cgroups: Vec<sys::cgroup::Cgroup>,
+    /// `cgroup.procs` of every group, and of the v1 groups only (when the kernel places the
+    /// child in the v2 one at birth).
+    procs_all: Vec<libc::c_int>,
+    procs_v1: Vec<libc::c_int>,
     rlimits: Vec<(libc::c_int, libc::rlimit64)>,
     groups: Vec<libc::gid_t>,
     hooks: &'c mut [Hook],
@@ -70,7 +74,9 @@ impl<'c> Prepared<'c> {
             moves: Vec::new(),
             child_ends: Vec::new(),
             parent_ends: ParentEnds::default(),
-            cgroup: None,
+            cgroups: Vec::new(),
+            procs_all: Vec::new(),
+            procs_v1: Vec::new(),
             rlimits: cmd
                 .rlimits
                 .iter()
@@ -120,8 +126,17 @@ impl<'c> Prepared<'c> {
             });
         }
         p.separate_moves()?;
-        if let Some(dir) = &cmd.cgroup {
-            p.cgroup = Some(sys::cgroup::Cgroup::open(dir)?);
+        for dir in &cmd.cgroups {
+            let cgroup = sys::cgroup::Cgroup::open(dir)?;
+            if cgroup.is_v2() && p.cgroups.iter().any(|c| c.is_v2()) {
+                let why = "a process can be in one cgroup v2 group only, and two were given";
+                return Err(io::Error::new(io::ErrorKind::InvalidInput, why));
+            }
+            p.procs_all.push(cgroup.procs());
+            if !cgroup.is_v2() {
+                p.procs_v1.push(cgroup.procs());
+            }
+            p.cgroups.push(cgroup);
         }
         Ok(p)
     }
@@ -269,9 +284,9 @@ impl<'c> Prepared<'c> {
 
     /// The cgroup v2 directory `clone3(CLONE_INTO_CGROUP)` can place the child in.
     pub(crate) fn cgroup_v2_dir(&self) -> Option<RawFd> {
-        self.cgroup
-            .as_ref()
-            .filter(|cgroup| cgroup.is_v2())
+        self.cgroups
+            .iter()
+            .find(|cgroup| cgroup.is_v2())
             .map(|cgroup| cgroup.dir())
     }
 
@@ -284,9 +299,10 @@ impl<'c> Prepared<'c> {
         placed: bool,
     ) -> ChildPlan<'_> {
         let cmd = self.cmd;
-        let cgroup_procs = match &self.cgroup {
-            Some(cgroup) if !placed => cgroup.procs(),
-            _ => -1,
+        let cgroup_procs = if placed {
+            &self.procs_v1
+        } else {
+            &self.procs_all
         };
         ChildPlan {
             envp: self.env.envp(),

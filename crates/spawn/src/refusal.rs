@@ -58,7 +58,7 @@ fn posix_spawn_cannot(cmd: &Command) -> Option<&'static str> {
         Some("set resource limits")
     } else if cmd.uid.is_some() || cmd.gid.is_some() || cmd.groups.is_some() {
         Some("change user or group IDs")
-    } else if cmd.cgroup.is_some() {
+    } else if !cmd.cgroups.is_empty() {
         Some("place the child in a cgroup")
     } else if !cmd.hooks.is_empty() {
         Some("run a pre_exec hook")

@@ -107,8 +107,8 @@ pub(crate) struct ChildPlan<'a> {
     /// Nul-terminated directory or null.
     pub cwd: *const c_char,
     pub fds: &'a [FdMove],
-    /// An open `cgroup.procs` file to write "0" into, or -1.
-    pub cgroup_procs: c_int,
+    /// Open `cgroup.procs` files to write "0" into, one per group to join.
+    pub cgroup_procs: &'a [c_int],
     pub setsid: bool,
     pub pgroup: Option<pid_t>,
     /// `(resource, limit)` pairs for `prlimit64(2)`.
@@ -179,11 +179,11 @@ fn errno() -> c_int {
 }
 
 fn set_up(plan: &ChildPlan<'_>) -> Result<(), Failure> {
-    if plan.cgroup_procs >= 0 {
+    for &procs in plan.cgroup_procs {
         // SAFETY: writes one byte from a static buffer to an fd the parent opened. The raw
         // system call: glibc's write() is a cancellation point, which would touch the parent
         // thread's cancellation state (its memory, under CLONE_VM).
-        let n = unsafe { libc::syscall(libc::SYS_write, plan.cgroup_procs, b"0".as_ptr(), 1usize) };
+        let n = unsafe { libc::syscall(libc::SYS_write, procs, b"0".as_ptr(), 1usize) };
         check(Step::Cgroup, n as i64)?;
     }
     if plan.setsid {

@@ -106,6 +106,17 @@ strategies! {
         let dir = CgroupDir::create(&root.join(&name));
         let out = sh("cat /proc/self/cgroup", strategy, |c| { c.cgroup(&dir.0); });
         assert!(out.lines().any(|l| l.contains(":pids:") && l.ends_with(&format!("/{name}"))), "{out}");
+        // v1 mounts each controller on its own: a child can join a group in each.
+        let freezer = std::path::Path::new("/sys/fs/cgroup/freezer");
+        if let Some(why) = cgroup_cannot(freezer) {
+            return skip(&why);
+        }
+        let frozen = CgroupDir::create(&freezer.join(&name));
+        let out = sh("cat /proc/self/cgroup", strategy, |c| { c.cgroup(&dir.0).cgroup(&frozen.0); });
+        for controller in [":pids:", ":freezer:"] {
+            let joined = |l: &&str| l.contains(controller) && l.ends_with(&format!("/{name}"));
+            assert!(out.lines().any(|l| joined(&l)), "{controller} {out}");
+        }
     }
 
     fn cgroup_v2_placement_as_root(strategy: Strategy) {
@@ -122,6 +133,19 @@ strategies! {
         let dir = CgroupDir::create(&root.join(&name));
         let out = sh("cat /proc/self/cgroup", strategy, |c| { c.cgroup(&dir.0); });
         assert!(out.lines().any(|l| l.starts_with("0::") && l.ends_with(&format!("/{name}"))), "{out}");
+        // One v2 group at most; a v1 group beside it is joined too.
+        let other = CgroupDir::create(&root.join(format!("{name}-other")));
+        let err = spawn_error(Command::new("/bin/true").cgroup(&dir.0).cgroup(&other.0), strategy);
+        assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err:#}");
+        let v1 = std::path::Path::new("/sys/fs/cgroup/pids");
+        if cgroup_cannot(v1).is_none() {
+            let pids = CgroupDir::create(&v1.join(&name));
+            let out = sh("cat /proc/self/cgroup", strategy, |c| { c.cgroup(&pids.0).cgroup(&dir.0); });
+            for controller in ["0::", ":pids:"] {
+                let joined = |l: &&str| l.contains(controller) && l.ends_with(&format!("/{name}"));
+                assert!(out.lines().any(|l| joined(&l)), "{controller} {out}");
+            }
+        }
         // A "domain invalid" group (a plain sibling of a threaded one) may hold no process,
         // however the child gets there: refused as a cgroup failure, with the kernel's errno.
         let parent = CgroupDir::create(&root.join(format!("{name}-mixed")));
