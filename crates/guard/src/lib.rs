@@ -1,1 +1,10 @@
-//! Fork-bomb prevention and detection.
+//! Fork-bomb prevention and detection: a cgroup that caps and ends a command's processes
+//! ([`cgroup`]), `forklab jail` built on it ([`jail`]), and the article's bombs to prove
+//! them ([`bomb`]).
+
+pub mod bomb;
+pub mod cgroup;
+pub mod jail;
+
+#[allow(unsafe_code)]
+mod sys;

@@ -6,7 +6,9 @@ use forklab_lab::spawn_cost::Method;
 use std::path::PathBuf;
 
 mod echo;
+mod jail;
 pub(crate) use echo::*;
+pub(crate) use jail::*;
 
 /// Linux process creation you can run, measure and trust.
 #[derive(Debug, Parser)]
@@ -49,6 +51,9 @@ pub(crate) enum Command {
     /// The article's fork-per-client echo server and every classic server design, a load
     /// generator, and the comparison of the designs
     Echo(EchoArgs),
+    /// Run a command in a cgroup of its own with a cap on its process count (pids.max);
+    /// when it ends or times out, nothing it started is left
+    Jail(JailArgs),
 }
 
 /// `forklab spawn-cost`.
