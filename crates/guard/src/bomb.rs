@@ -95,7 +95,8 @@ fn capped() -> bool {
     };
     membership.lines().any(|line| {
         let mut fields = line.splitn(3, ':');
-        let (Some(_), Some(controllers), Some(path)) = (fields.next(), fields.next(), fields.next())
+        let (Some(_), Some(controllers), Some(path)) =
+            (fields.next(), fields.next(), fields.next())
         else {
             return false;
         };

@@ -215,8 +215,12 @@ impl Reaper {
                         self.command_status = match status {
                             NixWaitStatus::Exited(_, code) => Some(WaitStatus::Exited(code)),
                             NixWaitStatus::Signaled(_, signal, core_dumped) => {
-                                forklab_spawn::Signal::new(signal as i32)
-                                    .map(|signal| WaitStatus::Signaled { signal, core_dumped })
+                                forklab_spawn::Signal::new(signal as i32).map(|signal| {
+                                    WaitStatus::Signaled {
+                                        signal,
+                                        core_dumped,
+                                    }
+                                })
                             }
                             _ => self.command_status,
                         };

@@ -36,7 +36,12 @@ pub(crate) struct JailArgs {
     #[arg(long)]
     pub json: bool,
     /// The command and its arguments (after `--`)
-    #[arg(value_name = "CMD", required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "CMD",
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub command: Vec<OsString>,
 }
 

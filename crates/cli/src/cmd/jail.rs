@@ -82,7 +82,10 @@ fn summary(r: &JailReport) -> String {
 /// A user name or number: its uid, and unless `--group` decides, its primary group and
 /// supplementary groups. A number with no passwd entry needs `--group`: root's groups must
 /// not come along by default.
-fn resolve_user(user: &str, group_given: bool) -> anyhow::Result<(u32, Option<u32>, Option<Vec<u32>>)> {
+fn resolve_user(
+    user: &str,
+    group_given: bool,
+) -> anyhow::Result<(u32, Option<u32>, Option<Vec<u32>>)> {
     let entry = match user.parse::<u32>() {
         Ok(uid) => User::from_uid(Uid::from_raw(uid))
             .with_context(|| format!("looking up uid {uid}"))?

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Every visible subcommand.
-const COMMANDS: [&str; 8] = [
+const COMMANDS: [&str; 9] = [
     "spawn-cost",
     "cat",
     "inherit",
@@ -15,6 +15,7 @@ const COMMANDS: [&str; 8] = [
     "completions",
     "manpage",
     "echo",
+    "jail",
 ];
 
 /// Commands under a command, which get pages of their own (`forklab-echo-serve.1`).

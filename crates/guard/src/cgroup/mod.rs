@@ -141,9 +141,8 @@ impl PidsGroup {
     /// at the root of the v1 pids hierarchy (with a twin in the v1 freezer hierarchy when
     /// there is one). Its `pids.max` starts as `max`.
     pub fn create(name: &str, parent: Option<&Path>) -> Result<PidsGroup, CgroupError> {
-        let mounts = Mounts::read().map_err(|e| {
-            CgroupError::io("reading", Path::new("/proc/self/mountinfo"), e)
-        })?;
+        let mounts = Mounts::read()
+            .map_err(|e| CgroupError::io("reading", Path::new("/proc/self/mountinfo"), e))?;
         let (version, parent, freezer_parent) = match parent {
             Some(parent) => place_in(&mounts, parent)?,
             None => default_place(&mounts)?,
@@ -309,7 +308,9 @@ impl PidsGroup {
         let result = if self.dir.join("cgroup.kill").exists() {
             self.write("cgroup.kill", "1")
         } else if frozen {
-            members.iter().for_each(|&pid| signal_pid(pid, Signal::KILL));
+            members
+                .iter()
+                .for_each(|&pid| signal_pid(pid, Signal::KILL));
             Ok(())
         } else {
             members
@@ -452,8 +453,8 @@ fn place_in(
 /// Makes the pids controller available to the children of a v2 `parent`.
 fn enable_pids(parent: &Path) -> Result<(), CgroupError> {
     let control = parent.join("cgroup.subtree_control");
-    let enabled = std::fs::read_to_string(&control)
-        .map_err(|e| CgroupError::io("reading", &control, e))?;
+    let enabled =
+        std::fs::read_to_string(&control).map_err(|e| CgroupError::io("reading", &control, e))?;
     if enabled.split_whitespace().any(|c| c == "pids") {
         return Ok(());
     }
@@ -554,7 +555,10 @@ fn signal_pid(pid: i32, signal: Signal) {
 fn is_alive(pidfd: &OwnedFd) -> bool {
     use rustix::event::{PollFd, PollFlags};
     let mut fds = [PollFd::new(pidfd, PollFlags::IN)];
-    matches!(rustix::event::poll(&mut fds, Some(&rustix::time::Timespec::default())), Ok(0))
+    matches!(
+        rustix::event::poll(&mut fds, Some(&rustix::time::Timespec::default())),
+        Ok(0)
+    )
 }
 
 /// Whether `/proc/PID/stat` shows the task stopped (`T`) or traced (`t`).
@@ -571,13 +575,187 @@ fn is_stopped(pid: i32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use forklab_spawn::Command;
+
+    /// Why the kill tests cannot run here, if they cannot.
+    fn cannot(root: Option<&Path>) -> Option<String> {
+        if !rustix::process::geteuid().is_root() {
+            return Some("creating cgroups needs root".into());
+        }
+        match root {
+            Some(root) if root.join("cgroup.procs").exists() => None,
+            Some(root) => Some(format!("no cgroup hierarchy at {}", root.display())),
+            None => Some("the hierarchy is not mounted".into()),
+        }
+    }
+
+    fn skip(why: &str) {
+        use std::io::Write;
+        let name = std::thread::current()
+            .name()
+            .unwrap_or("a test")
+            .to_string();
+        let _ = writeln!(std::io::stderr(), "SKIPPED {name}: {why}");
+    }
+
+    /// A group made by hand, so that each kill path can be tried on whatever this machine
+    /// has (a v2 hierarchy without the pids controller serves for the v2 path).
+    fn adopt(version: Version, root: &Path, freezer_root: Option<&Path>, tag: &str) -> PidsGroup {
+        let dir = make_unique_dir(root, &format!("forklab-test-{tag}")).unwrap();
+        let freezer = freezer_root.map(|f| {
+            let twin = f.join(dir.file_name().unwrap());
+            std::fs::create_dir(&twin).unwrap();
+            twin
+        });
+        let relative = relative_path(&dir, Some(root));
+        PidsGroup {
+            version,
+            dir,
+            freezer,
+            relative,
+            removed: false,
+        }
+    }
+
+    /// Fills the group with a small tree that keeps forking short-lived processes (so pids
+    /// change while the kill runs), returns its direct child for reaping.
+    fn populate(group: &PidsGroup) -> forklab_spawn::Child {
+        let mut cmd = Command::new("sh");
+        cmd.args([
+            "-c",
+            "for i in 1 2 3 4; do (while :; do sleep 0.01; done) & done; wait",
+        ]);
+        for dir in group.join_dirs() {
+            cmd.cgroup(dir);
+        }
+        let child = cmd.spawn().unwrap();
+        let start = Instant::now();
+        while group.procs().unwrap().len() < 5 && start.elapsed() < Duration::from_secs(5) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        child
+    }
+
+    /// An innocent process outside the group, which must survive every kill.
+    fn bystander() -> forklab_spawn::Child {
+        Command::new("sleep").arg("30").spawn().unwrap()
+    }
+
+    fn kill_and_remove(group: PidsGroup) {
+        let dir = group.dir().to_path_buf();
+        let freezer = group.freezer.clone();
+        let mut outside = bystander();
+        let mut child = populate(&group);
+        assert!(group.procs().unwrap().len() >= 5);
+        let killed = group.remove(Duration::from_secs(10)).unwrap();
+        assert!(killed.processes >= 5, "{killed:?}");
+        assert!(!dir.exists() && freezer.is_none_or(|f| !f.exists()));
+        assert!(child.wait().unwrap() != forklab_spawn::WaitStatus::Exited(0));
+        assert_eq!(outside.try_wait().unwrap(), None, "the bystander was hit");
+        outside.kill(forklab_spawn::Signal::KILL).unwrap();
+        outside.wait().unwrap();
+    }
+
+    #[test]
+    fn v1_with_a_freezer_kills_everything_and_removes_both_groups() {
+        let mounts = Mounts::read().unwrap();
+        let (Some(pids), Some(freezer)) = (&mounts.v1_pids, &mounts.v1_freezer) else {
+            return skip("no v1 pids and freezer hierarchies");
+        };
+        if let Some(why) = cannot(Some(pids)) {
+            return skip(&why);
+        }
+        kill_and_remove(adopt(Version::V1, pids, Some(freezer), "v1f"));
+    }
+
+    #[test]
+    fn v1_without_a_freezer_stops_then_kills_through_pidfds() {
+        let mounts = Mounts::read().unwrap();
+        if let Some(why) = cannot(mounts.v1_pids.as_deref()) {
+            return skip(&why);
+        }
+        let pids = mounts.v1_pids.unwrap();
+        kill_and_remove(adopt(Version::V1, &pids, None, "v1"));
+    }
+
+    #[test]
+    fn v2_freezes_and_uses_cgroup_kill() {
+        let mounts = Mounts::read().unwrap();
+        if let Some(why) = cannot(mounts.v2.as_deref()) {
+            return skip(&why);
+        }
+        let v2 = mounts.v2.unwrap();
+        kill_and_remove(adopt(Version::V2, &v2, None, "v2"));
+    }
+
+    #[test]
+    fn a_member_check_refuses_a_process_outside_the_group() {
+        let mounts = Mounts::read().unwrap();
+        if let Some(why) = cannot(mounts.v1_pids.as_deref()) {
+            return skip(&why);
+        }
+        let group = adopt(
+            Version::V1,
+            mounts.v1_pids.as_deref().unwrap(),
+            None,
+            "member",
+        );
+        let mut outside = bystander();
+        let pid = outside.id().as_raw();
+        assert!(group.member_pidfd(pid).is_none());
+        group.signal_member(pid, Signal::KILL);
+        assert_eq!(outside.try_wait().unwrap(), None);
+        let mut inside = populate(&group);
+        let member = group.procs().unwrap()[0];
+        assert!(group.member_pidfd(member).is_some());
+        outside.kill(forklab_spawn::Signal::KILL).unwrap();
+        outside.wait().unwrap();
+        group.remove(Duration::from_secs(10)).unwrap();
+        inside.wait().unwrap();
+    }
+
+    #[test]
+    fn a_real_group_reports_its_counters() {
+        let mounts = Mounts::read().unwrap();
+        if let Some(why) = cannot(mounts.v1_pids.as_deref().or(mounts.v2.as_deref())) {
+            return skip(&why);
+        }
+        let group = match PidsGroup::create("forklab-test-counters", None) {
+            Ok(group) => group,
+            Err(CgroupError::NoPidsController) => return skip("no pids controller"),
+            Err(e) => panic!("{e}"),
+        };
+        group.set_max(Some(3)).unwrap();
+        let out = Command::new("sh")
+            .args(["-c", "sleep 1 & sleep 1 & sleep 1 & wait; echo done"])
+            .cgroup(group.dir())
+            .output()
+            .unwrap();
+        assert!(group.forks_refused().unwrap() >= 1, "{out:?}");
+        assert!(group.peak().is_none_or(|p| p == 3));
+        let dir = group.dir().to_path_buf();
+        drop(group);
+        assert!(!dir.exists(), "dropping a group removes it");
+    }
 
     #[test]
     fn proc_cgroup_lines_are_matched_on_the_right_hierarchy() {
         let rel = "/forklab-jail-7-0";
-        assert!(line_names_group("8:pids:/forklab-jail-7-0", Version::V1, rel));
-        assert!(line_names_group("3:cpu,pids:/ns/forklab-jail-7-0", Version::V1, rel));
-        assert!(!line_names_group("6:freezer:/forklab-jail-7-0", Version::V1, rel));
+        assert!(line_names_group(
+            "8:pids:/forklab-jail-7-0",
+            Version::V1,
+            rel
+        ));
+        assert!(line_names_group(
+            "3:cpu,pids:/ns/forklab-jail-7-0",
+            Version::V1,
+            rel
+        ));
+        assert!(!line_names_group(
+            "6:freezer:/forklab-jail-7-0",
+            Version::V1,
+            rel
+        ));
         assert!(!line_names_group("8:pids:/", Version::V1, rel));
         assert!(line_names_group("0::/forklab-jail-7-0", Version::V2, rel));
         assert!(!line_names_group("0::/forklab-jail-7-01", Version::V2, rel));

@@ -62,7 +62,9 @@ impl Mounts {
     /// Whether the pids controller is available on the v2 hierarchy (listed in its root's
     /// `cgroup.controllers`; a controller bound to a v1 hierarchy is not).
     pub fn v2_has_pids(&self) -> bool {
-        self.v2.as_deref().is_some_and(|root| has_controller(root, "pids"))
+        self.v2
+            .as_deref()
+            .is_some_and(|root| has_controller(root, "pids"))
     }
 }
 
@@ -78,9 +80,9 @@ fn unescape(field: &str) -> String {
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let octal = bytes.get(i + 1..i + 4).filter(|d| {
-            bytes[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c))
-        });
+        let octal = bytes
+            .get(i + 1..i + 4)
+            .filter(|d| bytes[i] == b'\\' && d.iter().all(|c| (b'0'..=b'7').contains(c)));
         match octal {
             Some(d) => {
                 let value = d.iter().fold(0u32, |v, c| v * 8 + u32::from(c - b'0'));
@@ -112,7 +114,10 @@ mod tests {
     fn a_hybrid_machine_has_v1_pids_and_freezer_and_a_unified_mount() {
         let m = Mounts::parse(HYBRID);
         assert_eq!(m.v1_pids.as_deref(), Some(Path::new("/sys/fs/cgroup/pids")));
-        assert_eq!(m.v1_freezer.as_deref(), Some(Path::new("/sys/fs/cgroup/freezer")));
+        assert_eq!(
+            m.v1_freezer.as_deref(),
+            Some(Path::new("/sys/fs/cgroup/freezer"))
+        );
         assert_eq!(m.v2.as_deref(), Some(Path::new("/sys/fs/cgroup/unified")));
     }
 
