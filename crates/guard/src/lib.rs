@@ -4,6 +4,7 @@
 
 pub mod bomb;
 pub mod cgroup;
+pub mod detect;
 pub mod jail;
 
 #[allow(unsafe_code)]
