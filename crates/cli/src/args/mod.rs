@@ -7,6 +7,8 @@ use std::path::PathBuf;
 
 mod echo;
 pub(crate) use echo::*;
+mod limits;
+pub(crate) use limits::*;
 
 /// Linux process creation you can run, measure and trust.
 #[derive(Debug, Parser)]
@@ -49,6 +51,9 @@ pub(crate) enum Command {
     /// The article's fork-per-client echo server and every classic server design, a load
     /// generator, and the comparison of the designs
     Echo(EchoArgs),
+    /// limits.conf as pam_limits reads it: the limits a user gets and where they come from,
+    /// and every line it would skip
+    Limits(LimitsArgs),
 }
 
 /// `forklab spawn-cost`.

@@ -5,6 +5,7 @@ mod completions;
 mod echo;
 mod exec_limits;
 mod inherit;
+mod limits;
 mod manpage;
 pub(crate) mod probe;
 mod race;
@@ -25,5 +26,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Completions(args) => completions::run(args),
         Command::Manpage(args) => manpage::run(args),
         Command::Echo(args) => echo::run(args),
+        Command::Limits(args) => limits::run(args),
     }
 }

@@ -9,6 +9,7 @@ mod echo_load;
 mod echo_serve;
 mod exec_limits;
 mod inherit;
+mod limits;
 mod packaging;
 mod race;
 mod set_id;
