@@ -216,7 +216,7 @@ fn a_missing_or_unreadable_file_is_one_line_and_exit_2() {
         use std::os::unix::fs::PermissionsExt;
         let file = dir.path().join("secret.conf");
         std::fs::write(&file, "* soft nproc 1\n").unwrap();
-        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0)).unwrap();
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o000)).unwrap();
         let line = error_line(["limits", "check", file.to_str().unwrap()]);
         assert!(line.ends_with("Permission denied (os error 13)"), "{line}");
     }
