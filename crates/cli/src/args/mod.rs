@@ -9,6 +9,8 @@ mod echo;
 mod jail;
 pub(crate) use echo::*;
 pub(crate) use jail::*;
+mod limits;
+pub(crate) use limits::*;
 
 /// Linux process creation you can run, measure and trust.
 #[derive(Debug, Parser)]
@@ -54,6 +56,9 @@ pub(crate) enum Command {
     /// Run a command in a cgroup of its own with a cap on its process count (pids.max);
     /// when it ends or times out, nothing it started is left
     Jail(JailArgs),
+    /// limits.conf as pam_limits reads it: the limits a user gets and where they come from,
+    /// and every line it would skip
+    Limits(LimitsArgs),
 }
 
 /// `forklab spawn-cost`.

@@ -6,6 +6,7 @@ mod echo;
 mod exec_limits;
 mod inherit;
 mod jail;
+mod limits;
 mod manpage;
 pub(crate) mod probe;
 mod race;
@@ -27,5 +28,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Manpage(args) => manpage::run(args),
         Command::Echo(args) => echo::run(args),
         Command::Jail(args) => jail::run(args),
+        Command::Limits(args) => limits::run(args),
     }
 }

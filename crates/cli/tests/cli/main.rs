@@ -10,6 +10,7 @@ mod echo_serve;
 mod exec_limits;
 mod inherit;
 mod jail;
+mod limits;
 mod packaging;
 mod race;
 mod set_id;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Every visible subcommand.
-const COMMANDS: [&str; 9] = [
+const COMMANDS: [&str; 10] = [
     "spawn-cost",
     "cat",
     "inherit",
@@ -16,10 +16,17 @@ const COMMANDS: [&str; 9] = [
     "manpage",
     "echo",
     "jail",
+    "limits",
 ];
 
 /// Commands under a command, which get pages of their own (`forklab-echo-serve.1`).
-const NESTED: [&str; 3] = ["echo-serve", "echo-load", "echo-compare"];
+const NESTED: [&str; 5] = [
+    "echo-serve",
+    "echo-load",
+    "echo-compare",
+    "limits-show",
+    "limits-check",
+];
 
 /// Whether `program` can be run from `PATH`; says why the caller skips when it cannot.
 fn have(program: &str, needed_for: &str) -> bool {
