@@ -341,50 +341,42 @@ mod tests {
     }
 
     /// A C bomb: every process forks, none exits; returns the detection and the tasks then.
-    fn bomb(d: &mut Detector, uid: u32, forks_per_ms: f64) -> Option<Detection> {
+    fn bomb(d: &mut Detector, forks_per_ms: f64) -> Option<Detection> {
         let mut live = vec![100];
-        let mut next = 1000;
         for i in 0..20_000 {
             let parent = live[i % live.len()];
             let now = ms(i as f64 / forks_per_ms);
-            live.push(next);
-            if let Some(hit) = d.observe(
-                Observation::Fork {
-                    parent,
-                    child: next,
-                },
-                now,
-                |_| None,
-            ) {
+            let child = 1000 + i as i32;
+            live.push(child);
+            let fork = Observation::Fork { parent, child };
+            if let Some(hit) = d.observe(fork, now, |_| None) {
                 return Some(hit);
             }
-            next += 1;
         }
-        let _ = uid;
         None
     }
 
     #[test]
     fn a_bomb_is_caught_at_the_task_threshold() {
         let mut d = detector(BOMBER);
-        let hit = bomb(&mut d, BOMBER, 10.0).expect("caught");
+        let hit = bomb(&mut d, 10.0).expect("caught");
         assert_eq!(hit.uid, BOMBER);
         assert!((300..310).contains(&hit.tasks), "{hit:?}");
         assert!(hit.score >= 300.0 && hit.score < 301.0, "{hit:?}");
         assert!(hit.burst_start < ms(2.0), "{hit:?}");
         assert!(hit.detected_at < ms(31.0), "{hit:?}");
         // One bomb, one incident.
-        assert_eq!(bomb(&mut d, BOMBER, 10.0), None);
+        assert_eq!(bomb(&mut d, 10.0), None);
     }
 
     #[test]
     fn a_slow_bomb_is_caught_once_its_rate_is_enough() {
         // 400 forks/s settles at 400 / ln 2 ≈ 577 with a 1 s half-life: caught.
         let mut d = detector(BOMBER);
-        assert!(bomb(&mut d, BOMBER, 0.4).is_some());
+        assert!(bomb(&mut d, 0.4).is_some());
         // 100 forks/s settles at ≈ 144: a slow grower is left to pids.max / RLIMIT_NPROC.
         let mut d = detector(BOMBER);
-        assert_eq!(bomb(&mut d, BOMBER, 0.1), None);
+        assert_eq!(bomb(&mut d, 0.1), None);
     }
 
     #[test]
@@ -439,7 +431,7 @@ mod tests {
             exempt.uids.push(65534);
             let mut d = Detector::new(Thresholds::default(), exempt);
             d.reconcile(HashMap::from([(100, uid)]));
-            assert_eq!(bomb(&mut d, uid, 10.0), None, "uid {uid}");
+            assert_eq!(bomb(&mut d, 10.0), None, "uid {uid}");
         }
     }
 
@@ -455,7 +447,7 @@ mod tests {
             |_| None,
         );
         assert_eq!((d.tasks(0), d.tasks(BOMBER)), (1, 1));
-        assert!(bomb(&mut d, BOMBER, 10.0).is_some());
+        assert!(bomb(&mut d, 10.0).is_some());
     }
 
     #[test]
@@ -487,7 +479,7 @@ mod tests {
             "an unknowable process is not guessed"
         );
         d.ignore(100);
-        assert_eq!(bomb(&mut d, BOMBER, 10.0), None);
+        assert_eq!(bomb(&mut d, 10.0), None);
     }
 
     #[test]
@@ -510,7 +502,7 @@ mod tests {
     #[test]
     fn a_quiet_spell_rearms_the_uid() {
         let mut d = detector(BOMBER);
-        assert!(bomb(&mut d, BOMBER, 10.0).is_some());
+        assert!(bomb(&mut d, 10.0).is_some());
         d.handled(BOMBER);
         let mut later = detector(BOMBER);
         later.users = d.users.clone();
