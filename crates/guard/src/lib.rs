@@ -6,6 +6,8 @@ pub mod bomb;
 pub mod cgroup;
 pub mod detect;
 pub mod jail;
+pub mod procfs;
+pub mod respond;
 
 #[allow(unsafe_code)]
 mod sys;

@@ -552,7 +552,7 @@ fn signal_pid(pid: i32, signal: Signal) {
 
 /// Whether the process behind a pidfd has not yet exited (a pidfd polls readable once it
 /// has).
-fn is_alive(pidfd: &OwnedFd) -> bool {
+pub(crate) fn is_alive(pidfd: &OwnedFd) -> bool {
     use rustix::event::{PollFd, PollFlags};
     let mut fds = [PollFd::new(pidfd, PollFlags::IN)];
     matches!(

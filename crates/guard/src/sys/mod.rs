@@ -2,3 +2,4 @@
 
 pub(crate) mod bomb;
 pub(crate) mod sched;
+pub(crate) mod uid_signal;

@@ -1,0 +1,143 @@
+//! What `/proc` says about processes: every process's real uid (to reconcile the detector
+//! after lost events), and one user's tasks with their states (to verify a response).
+//!
+//! Only `status`, `stat` and the directory's owner are read: never `cmdline` or `environ`,
+//! which take the process's memory-map lock and can stall behind a bomb.
+
+use std::collections::HashMap;
+use std::os::unix::fs::MetadataExt;
+
+/// The pids under `/proc` (processes, not threads).
+fn pids() -> impl Iterator<Item = i32> {
+    std::fs::read_dir("/proc")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+}
+
+/// Every live process and its real uid, from `/proc/PID/status`. Processes that exit
+/// while being read are left out.
+pub fn real_uids() -> HashMap<i32, u32> {
+    pids()
+        .filter_map(|pid| {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+            Some((pid, real_uid(&status)?))
+        })
+        .collect()
+}
+
+/// The real uid on the `Uid:` line of a `status` file.
+pub fn real_uid(status: &str) -> Option<u32> {
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// A process of the user asked about, and its scheduler state letter (`R`, `S`, `T` for
+/// stopped, `Z` for a zombie…).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Task {
+    /// The process.
+    pub pid: i32,
+    /// Its state.
+    pub state: char,
+}
+
+/// The processes owned by `uid` (the owner of `/proc/PID`: the effective uid), zombies
+/// included.
+pub fn tasks_of(uid: u32) -> Vec<Task> {
+    pids()
+        .filter(|pid| std::fs::metadata(format!("/proc/{pid}")).is_ok_and(|m| m.uid() == uid))
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            Some(Task {
+                pid,
+                state: state(&stat)?,
+            })
+        })
+        .collect()
+}
+
+/// The state letter of a `/proc/PID/stat` line: the field after the command name, which is
+/// in parentheses and may itself hold spaces and parentheses.
+pub fn state(stat: &str) -> Option<char> {
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
+/// The parent pid in a `/proc/PID/stat` line.
+fn parent(stat: &str) -> Option<i32> {
+    stat.rsplit_once(')')?
+        .1
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+/// This process's ancestors, nearest first, up to pid 1 (inclusive).
+pub fn ancestors() -> Vec<i32> {
+    let mut chain = Vec::new();
+    let mut pid = std::process::id() as i32;
+    while pid > 1 && chain.len() < 4096 {
+        let Some(up) = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|stat| parent(&stat))
+        else {
+            break;
+        };
+        if up <= 0 {
+            break;
+        }
+        chain.push(up);
+        pid = up;
+    }
+    chain
+}
+
+/// The real and saved uids of a process, from `status`.
+pub fn real_and_saved_uid(pid: i32) -> Option<(u32, u32)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let mut ids = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .map(|id| id.parse::<u32>().ok());
+    let real = ids.next()??;
+    let saved = ids.nth(1)??;
+    Some((real, saved))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_lines_with_odd_command_names() {
+        let line = "42 (a) b (c)) S 7 42 42 0 -1";
+        assert_eq!(state(line), Some('S'));
+        assert_eq!(parent(line), Some(7));
+        assert_eq!(state("garbage"), None);
+    }
+
+    #[test]
+    fn status_uid_line() {
+        assert_eq!(real_uid("Name:\tx\nUid:\t1000\t0\t0\t0\n"), Some(1000));
+        assert_eq!(real_uid("Name:\tx\n"), None);
+    }
+
+    #[test]
+    fn this_process_is_seen() {
+        let me = std::process::id() as i32;
+        let uid = rustix::process::getuid().as_raw();
+        assert_eq!(real_uids().get(&me), Some(&uid));
+        let euid = rustix::process::geteuid().as_raw();
+        assert!(tasks_of(euid).iter().any(|t| t.pid == me));
+        assert!(!ancestors().is_empty());
+        assert_eq!(real_and_saved_uid(me).map(|(r, _)| r), Some(uid));
+    }
+}

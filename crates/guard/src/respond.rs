@@ -1,0 +1,370 @@
+//! The responder: stop a user's fork race, then end every one of its processes, and check
+//! that none is left — without a pid list that could be stale.
+//!
+//! Under a bomb, pids go round `pid_max` within seconds: a pid read a moment ago may be an
+//! innocent process now. So the responder never signals a pid it read. It sends
+//! `kill(-1, SIGSTOP)` and then `kill(-1, SIGKILL)` *as the user* (`sys::uid_signal`): the
+//! kernel walks its own task list and signals exactly that user's processes. Stopping first
+//! matters: a stopped process neither forks nor exits, so the stop passes shrink the race to
+//! nothing, and `/proc` is read only to count — how many are still running, how many are
+//! left.
+//!
+//! When one of the guard's own ancestors belongs to the user (a guard started from that
+//! user's shell with sudo), `kill(-1)` would hit the ancestor. Then each process is signalled
+//! through a pidfd instead, after checking through `/proc` that the process behind the pidfd
+//! is the user's and is still alive once checked, and the ancestors are skipped.
+//!
+//! The responder runs on a thread of its own, started with the guard: a thread made at the
+//! moment of need could fail for want of a pid, since a bomb takes them all.
+
+use crate::procfs::{self, Task};
+use crate::sys;
+use rustix::process::{Pid, PidfdFlags, Signal};
+use serde::{Deserialize, Serialize};
+use std::sync::mpsc::{self, Receiver, Sender};
+use std::time::{Duration, Instant};
+
+/// What the guard does about an incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    /// Stop every process of the user, then kill them all.
+    #[default]
+    Kill,
+    /// Stop every process of the user and leave them stopped (for a person to look at).
+    Stop,
+    /// Only report.
+    Log,
+}
+
+impl std::str::FromStr for Action {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Action, String> {
+        match s {
+            "kill" => Ok(Action::Kill),
+            "stop" => Ok(Action::Stop),
+            "log" => Ok(Action::Log),
+            _ => Err(format!("unknown action {s:?} (kill, stop or log)")),
+        }
+    }
+}
+
+/// How the processes were signalled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Method {
+    /// `kill(-1)` with the user's credentials.
+    KillAsUser,
+    /// One checked pidfd per process (an ancestor of the guard is the user's).
+    Pidfds,
+    /// Nothing was signalled (`Action::Log`).
+    None,
+}
+
+/// What a response did.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Response {
+    /// The user.
+    pub uid: u32,
+    /// The action taken.
+    pub action: Action,
+    /// How the processes were signalled.
+    pub method: Method,
+    /// Processes found stopped when the stop passes ended.
+    pub tasks_stopped: u64,
+    /// Processes alive (not zombies) when the kill began.
+    pub tasks_killed: u64,
+    /// Processes of the user still alive when the response gave up (0 on success; for
+    /// `Stop`, those not stopped).
+    pub survivors: u64,
+    /// Stop passes sent.
+    pub stop_passes: u32,
+    /// When every process of the user was stopped, on the monotonic clock.
+    pub stopped_at: Option<Duration>,
+    /// When no process of the user was left, on the monotonic clock.
+    pub zero_at: Option<Duration>,
+}
+
+/// The longest a response keeps sending stop passes before it kills anyway.
+const STOP_FOR: Duration = Duration::from_millis(500);
+/// The longest a response waits for the user's processes to be gone.
+const KILL_FOR: Duration = Duration::from_secs(5);
+
+/// The responder thread, and the way to it.
+#[derive(Debug)]
+pub struct Responder {
+    jobs: Sender<(u32, Action)>,
+    done: Receiver<Response>,
+}
+
+impl Responder {
+    /// Starts the responder thread. `realtime`: run it as `SCHED_FIFO` (see `sys::sched`),
+    /// so that it is not starved by the processes it has to stop.
+    pub fn start(realtime: bool) -> std::io::Result<Responder> {
+        let (jobs, inbox) = mpsc::channel::<(u32, Action)>();
+        let (outbox, done) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("forklab-responder".into())
+            .spawn(move || {
+                if realtime {
+                    let _ = sys::sched::realtime(50);
+                }
+                let exclude = exclusions();
+                for (uid, action) in inbox {
+                    if outbox.send(respond(uid, action, &exclude)).is_err() {
+                        break;
+                    }
+                }
+            })?;
+        Ok(Responder { jobs, done })
+    }
+
+    /// Asks for a response to `uid`; its result comes from [`Responder::finished`].
+    pub fn submit(&self, uid: u32, action: Action) {
+        let _ = self.jobs.send((uid, action));
+    }
+
+    /// The responses finished since the last call.
+    pub fn finished(&self) -> Vec<Response> {
+        self.done.try_iter().collect()
+    }
+
+    /// Waits up to `within` for the next finished response.
+    pub fn wait(&self, within: Duration) -> Option<Response> {
+        self.done.recv_timeout(within).ok()
+    }
+}
+
+/// This process and its ancestors: never signalled.
+fn exclusions() -> Vec<i32> {
+    let mut exclude = procfs::ancestors();
+    exclude.push(std::process::id() as i32);
+    exclude
+}
+
+/// The monotonic clock the guard measures with (the process connector's timestamps are on
+/// it too).
+pub fn now() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::Monotonic);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// Stops, then (for `Kill`) kills, every process of `uid`.
+pub fn respond(uid: u32, action: Action, exclude: &[i32]) -> Response {
+    let mut response = Response {
+        uid,
+        action,
+        method: Method::None,
+        tasks_stopped: 0,
+        tasks_killed: 0,
+        survivors: 0,
+        stop_passes: 0,
+        stopped_at: None,
+        zero_at: None,
+    };
+    if action == Action::Log {
+        return response;
+    }
+    let owns_an_ancestor = exclude.iter().any(|&pid| {
+        procfs::real_and_saved_uid(pid).is_some_and(|(real, saved)| real == uid || saved == uid)
+    });
+    response.method = if owns_an_ancestor {
+        Method::Pidfds
+    } else {
+        Method::KillAsUser
+    };
+    let signal = |signal: Signal| match response.method {
+        Method::KillAsUser => {
+            let _ = sys::uid_signal::signal_every_process_of(uid, signal.as_raw());
+        }
+        _ => signal_each(uid, signal, exclude),
+    };
+    let start = Instant::now();
+    loop {
+        signal(Signal::STOP);
+        response.stop_passes += 1;
+        let tasks = procfs::tasks_of(uid);
+        if tasks.iter().all(|t| !running(t)) {
+            response.stopped_at = Some(now());
+            response.tasks_stopped = tasks.iter().filter(|t| stopped(t)).count() as u64;
+            break;
+        }
+        if start.elapsed() >= STOP_FOR {
+            response.tasks_stopped = tasks.iter().filter(|t| stopped(t)).count() as u64;
+            break;
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    if action == Action::Stop {
+        let tasks = procfs::tasks_of(uid);
+        response.survivors = tasks.iter().filter(|t| running(t)).count() as u64;
+        return response;
+    }
+    response.tasks_killed = alive(&procfs::tasks_of(uid));
+    let start = Instant::now();
+    loop {
+        signal(Signal::KILL);
+        let left = alive(&procfs::tasks_of(uid));
+        if left == 0 {
+            response.zero_at = Some(now());
+            break;
+        }
+        if start.elapsed() >= KILL_FOR {
+            response.survivors = left;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    response
+}
+
+/// Not stopped, not dead: a process that may still fork.
+fn running(task: &Task) -> bool {
+    !matches!(task.state, 'T' | 't' | 'Z' | 'X')
+}
+
+fn stopped(task: &Task) -> bool {
+    matches!(task.state, 'T' | 't')
+}
+
+/// Processes that have not yet exited (zombies are gone but for their parent's wait).
+fn alive(tasks: &[Task]) -> u64 {
+    tasks
+        .iter()
+        .filter(|t| !matches!(t.state, 'Z' | 'X'))
+        .count() as u64
+}
+
+/// Signals each process of `uid` through a pidfd checked to be that user's, skipping
+/// `exclude`.
+fn signal_each(uid: u32, signal: Signal, exclude: &[i32]) {
+    for task in procfs::tasks_of(uid) {
+        if exclude.contains(&task.pid) {
+            continue;
+        }
+        let Some(pid) = Pid::from_raw(task.pid) else {
+            continue;
+        };
+        let Ok(pidfd) = rustix::process::pidfd_open(pid, PidfdFlags::empty()) else {
+            continue;
+        };
+        let owned = procfs::real_and_saved_uid(task.pid)
+            .is_some_and(|(real, saved)| real == uid || saved == uid);
+        if owned && crate::cgroup::is_alive(&pidfd) {
+            let _ = rustix::process::pidfd_send_signal(&pidfd, signal);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use forklab_spawn::Command;
+
+    fn skip(why: &str) {
+        use std::io::Write;
+        let name = std::thread::current()
+            .name()
+            .unwrap_or("a test")
+            .to_string();
+        let _ = writeln!(std::io::stderr(), "SKIPPED {name}: {why}");
+    }
+
+    /// A few processes of `uid`, each a shell that forks sleeps for ever, and a bystander
+    /// of another uid; runs `respond` and checks only the user's processes are gone.
+    fn respond_to(uid: u32) {
+        if !rustix::process::geteuid().is_root() {
+            return skip("the responder needs root");
+        }
+        let mut victims: Vec<_> = (0..3)
+            .map(|_| {
+                Command::new("sh")
+                    .args(["-c", "while :; do sleep 0.05; done"])
+                    .uid(uid)
+                    .gid(uid)
+                    .groups(&[uid])
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let mut bystander = Command::new("sleep")
+            .arg("30")
+            .uid(uid + 1)
+            .gid(uid + 1)
+            .groups(&[uid + 1])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(100));
+        let response = respond(uid, Action::Kill, &exclusions());
+        assert_eq!(response.method, Method::KillAsUser);
+        assert!(response.tasks_stopped >= 3, "{response:?}");
+        assert_eq!(response.survivors, 0, "{response:?}");
+        assert!(response.zero_at.is_some());
+        for v in &mut victims {
+            let status = v.wait().unwrap();
+            assert!(!status.success(), "{status:?}");
+        }
+        assert_eq!(bystander.try_wait().unwrap(), None, "a bystander was hit");
+        bystander.kill(forklab_spawn::Signal::KILL).unwrap();
+        bystander.wait().unwrap();
+    }
+
+    #[test]
+    fn kill_as_the_user_ends_only_that_users_processes() {
+        respond_to(61300);
+    }
+
+    #[test]
+    fn log_does_nothing() {
+        let r = respond(61302, Action::Log, &[]);
+        assert_eq!((r.method, r.stop_passes), (Method::None, 0));
+    }
+
+    #[test]
+    fn stop_leaves_them_stopped() {
+        if !rustix::process::geteuid().is_root() {
+            return skip("the responder needs root");
+        }
+        let uid = 61303;
+        let mut child = Command::new("sleep")
+            .arg("30")
+            .uid(uid)
+            .gid(uid)
+            .groups(&[uid])
+            .spawn()
+            .unwrap();
+        let r = respond(uid, Action::Stop, &exclusions());
+        assert_eq!((r.tasks_stopped, r.survivors), (1, 0), "{r:?}");
+        assert_eq!(procfs::tasks_of(uid).first().map(|t| t.state), Some('T'));
+        child.kill(forklab_spawn::Signal::KILL).unwrap();
+        child.wait().unwrap();
+    }
+
+    #[test]
+    fn signal_each_spares_the_excluded() {
+        if !rustix::process::geteuid().is_root() {
+            return skip("the responder needs root");
+        }
+        let uid = 61304;
+        let mut spared = Command::new("sleep")
+            .arg("30")
+            .uid(uid)
+            .gid(uid)
+            .groups(&[uid])
+            .spawn()
+            .unwrap();
+        let mut hit = Command::new("sleep")
+            .arg("30")
+            .uid(uid)
+            .gid(uid)
+            .groups(&[uid])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(50));
+        signal_each(uid, Signal::KILL, &[spared.id().as_raw()]);
+        assert!(!hit.wait().unwrap().success());
+        assert_eq!(spared.try_wait().unwrap(), None);
+        spared.kill(forklab_spawn::Signal::KILL).unwrap();
+        spared.wait().unwrap();
+    }
+}
