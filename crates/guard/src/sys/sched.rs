@@ -46,3 +46,11 @@ pub(crate) fn restore(saved: Saved) {
     // which the caller cannot do better about.
     unsafe { libc::sched_setscheduler(0, saved.policy, &param) };
 }
+
+/// Locks the process's memory, present and future (`mlockall`), so that the guard never
+/// waits on a page fault while a bomb eats memory. Best effort: without the privilege or
+/// the room, memory stays unlocked.
+pub(crate) fn lock_memory() {
+    // SAFETY: mlockall takes flags only.
+    unsafe { libc::mlockall(libc::MCL_CURRENT | libc::MCL_FUTURE) };
+}
