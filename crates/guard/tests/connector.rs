@@ -109,7 +109,10 @@ fn sees_fork_exec_and_exit_of_children() {
     // The default filter leaves out COMM events (an exec renames the task): a kernel that
     // has the filter (6.6 and later) sends none.
     if kernel_at_least(6, 6) {
-        assert!(seen.values().all(|s| !s.comm), "the filter was ignored: {seen:?}");
+        assert!(
+            seen.values().all(|s| !s.comm),
+            "the filter was ignored: {seen:?}"
+        );
     }
 }
 

@@ -77,9 +77,8 @@ impl EventSet {
             | wire::what::EXIT,
     );
     /// What the guard needs: forks, execs, uid changes and exits.
-    pub const GUARD: EventSet = EventSet(
-        wire::what::FORK | wire::what::EXEC | wire::what::UID | wire::what::EXIT,
-    );
+    pub const GUARD: EventSet =
+        EventSet(wire::what::FORK | wire::what::EXEC | wire::what::UID | wire::what::EXIT);
 
     /// The raw `enum proc_cn_event` bits.
     pub const fn bits(self) -> u32 {
@@ -155,7 +154,8 @@ pub struct Stats {
 pub enum ConnectorError {
     /// The kernel refused for lack of privilege.
     #[error(
-        "cannot {step}: permission denied; the process connector needs root (CAP_NET_ADMIN)"
+        "cannot {step}: permission denied; the process connector needs root (CAP_NET_ADMIN) \
+         before Linux 6.6"
     )]
     NotPermitted {
         /// What was being done.
@@ -195,7 +195,9 @@ impl ConnectorError {
                 ),
             },
             Some(libc::ECONNREFUSED) => ConnectorError::Unavailable {
-                reason: format!("{step}: {source} (no process connector in this network namespace)"),
+                reason: format!(
+                    "{step}: {source} (no process connector in this network namespace)"
+                ),
             },
             _ => ConnectorError::Io { step, source },
         }
@@ -229,7 +231,10 @@ impl std::fmt::Debug for Connector {
 impl Connector {
     /// Opens a `NETLINK_CONNECTOR` socket bound to the `CN_IDX_PROC` group, sets its receive
     /// buffer, subscribes, and waits for the kernel's answer; then sends the event filter
-    /// when `options.events` is not [`EventSet::ALL`].
+    /// when `options.events` is not [`EventSet::ALL`]. Since Linux 6.6 any user may do this;
+    /// before, only root (`CAP_NET_ADMIN`). Only processes in the initial user and pid
+    /// namespaces get an answer: inside a container this fails with
+    /// [`ConnectorError::Unavailable`] after `options.answer_timeout`.
     pub fn open(options: &Options) -> Result<Connector, ConnectorError> {
         let fd = rustix::net::socket_with(
             AddressFamily::NETLINK,
@@ -239,8 +244,11 @@ impl Connector {
         )
         .map_err(|e| ConnectorError::from_io("open a NETLINK_CONNECTOR socket", e.into()))?;
         let receive_buffer = socket::set_receive_buffer(&fd, options.receive_buffer)?;
-        rustix::net::bind(&fd, &SocketAddrNetlink::new(0, 1 << (wire::CN_IDX_PROC - 1)))
-            .map_err(|e| ConnectorError::from_io("join the CN_IDX_PROC group", e.into()))?;
+        rustix::net::bind(
+            &fd,
+            &SocketAddrNetlink::new(0, 1 << (wire::CN_IDX_PROC - 1)),
+        )
+        .map_err(|e| ConnectorError::from_io("join the CN_IDX_PROC group", e.into()))?;
         let mut connector = Connector {
             fd,
             slots: Box::new([0; SLOTS * SLOT_LEN]),
@@ -299,10 +307,12 @@ impl Connector {
                     return Ok(Received::Lost);
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-                Err(e) => return Err(ConnectorError::Io {
-                    step: "receive from the process connector",
-                    source: e,
-                }),
+                Err(e) => {
+                    return Err(ConnectorError::Io {
+                        step: "receive from the process connector",
+                        source: e,
+                    });
+                }
             };
             self.decode_slots(&datagrams[..count]);
             if !self.events.is_empty() {
@@ -379,7 +389,9 @@ impl Connector {
             rustix::net::SendFlags::empty(),
             &SocketAddrNetlink::new(0, 0),
         )
-        .map_err(|e| ConnectorError::from_io("send a request to the process connector", e.into()))?;
+        .map_err(|e| {
+            ConnectorError::from_io("send a request to the process connector", e.into())
+        })?;
         Ok(mark)
     }
 }

@@ -61,23 +61,46 @@ pub(super) fn first_mark() -> u32 {
 }
 
 /// The error for a subscription the kernel never answered. `cn_proc_mcast_ctl` returns
-/// silently to a process outside the initial user and pid namespaces, and (before Linux 6.6)
-/// to one without `CAP_NET_ADMIN` when nobody else listens.
+/// silently to a process outside the initial user and pid namespaces, and (before Linux 6.6,
+/// when nobody else listens) to one without `CAP_NET_ADMIN`. Since 6.6 anyone may listen.
 pub(super) fn no_answer(timeout: Duration) -> ConnectorError {
+    let outside: Vec<&str> = [("user", INIT_USER_NS), ("pid", INIT_PID_NS)]
+        .into_iter()
+        .filter(|&(kind, init)| namespace(kind).is_some_and(|link| link != init))
+        .map(|(kind, _)| kind)
+        .collect();
+    if !outside.is_empty() {
+        return ConnectorError::Unavailable {
+            reason: format!(
+                "this process is not in the initial {} namespace (a container?), and the \
+                 kernel reports process events only there; run the guard on the host",
+                outside.join(" and ")
+            ),
+        };
+    }
     if !rustix::process::geteuid().is_root() {
         return ConnectorError::NotPermitted {
             step: "subscribe to process events",
             source: io::Error::new(
                 io::ErrorKind::PermissionDenied,
-                format!("no answer from the kernel within {timeout:?} and not running as root"),
+                format!("no answer from the kernel within {timeout:?}, not running as root"),
             ),
         };
     }
     ConnectorError::Unavailable {
         reason: format!(
-            "the kernel did not answer the subscription within {timeout:?}; it answers only \
-             processes in the initial user and pid namespaces (not inside a container), and \
-             only when it has CONFIG_PROC_EVENTS"
+            "the kernel did not answer the subscription within {timeout:?} (a kernel without \
+             CONFIG_PROC_EVENTS?)"
         ),
     }
+}
+
+/// `readlink /proc/self/ns/{user,pid}` of the initial namespaces: their inode numbers are
+/// fixed (`PROC_USER_INIT_INO`, `PROC_PID_INIT_INO` in `include/linux/proc_ns.h`).
+const INIT_USER_NS: &str = "user:[4026531837]";
+const INIT_PID_NS: &str = "pid:[4026531836]";
+
+fn namespace(kind: &str) -> Option<String> {
+    let link = std::fs::read_link(format!("/proc/self/ns/{kind}")).ok()?;
+    Some(link.to_string_lossy().into_owned())
 }
