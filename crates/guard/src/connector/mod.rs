@@ -21,13 +21,19 @@
 //! Not here: deciding what is a bomb, reading `/proc`, killing anything.
 
 mod decode;
+mod error;
+mod event;
+mod options;
 mod socket;
 mod wire;
 
 #[cfg(test)]
 mod tests;
 
-pub use decode::{Decode, DecodeError, Event, EventKind, Pid, decode};
+pub use decode::{Decode, DecodeError, decode};
+pub use error::ConnectorError;
+pub use event::{Event, EventKind, Pid};
+pub use options::{EventSet, Options};
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -38,91 +44,6 @@ use rustix::net::{AddressFamily, SocketFlags, SocketType};
 use serde::Serialize;
 
 use crate::sys::netlink::{Datagram, SLOT_LEN, SLOTS, receive_many};
-
-/// A set of event kinds to subscribe to (the `event_type` bits of Linux 6.6's
-/// `struct proc_input`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-pub struct EventSet(u32);
-
-impl EventSet {
-    /// Forks, process and thread creation.
-    pub const FORK: EventSet = EventSet(wire::what::FORK);
-    /// Successful execs.
-    pub const EXEC: EventSet = EventSet(wire::what::EXEC);
-    /// User id changes.
-    pub const UID: EventSet = EventSet(wire::what::UID);
-    /// Group id changes.
-    pub const GID: EventSet = EventSet(wire::what::GID);
-    /// New sessions.
-    pub const SID: EventSet = EventSet(wire::what::SID);
-    /// ptrace attach and detach.
-    pub const PTRACE: EventSet = EventSet(wire::what::PTRACE);
-    /// Task name changes.
-    pub const COMM: EventSet = EventSet(wire::what::COMM);
-    /// Core dumps.
-    pub const COREDUMP: EventSet = EventSet(wire::what::COREDUMP);
-    /// Every exit.
-    pub const EXIT: EventSet = EventSet(wire::what::EXIT);
-    /// Every kind: no filter is sent, which works on every kernel.
-    pub const ALL: EventSet = EventSet(
-        wire::what::FORK
-            | wire::what::EXEC
-            | wire::what::UID
-            | wire::what::GID
-            | wire::what::SID
-            | wire::what::PTRACE
-            | wire::what::COMM
-            | wire::what::NONZERO_EXIT
-            | wire::what::COREDUMP
-            | wire::what::EXIT,
-    );
-    /// What the guard needs: forks, execs, uid changes and exits.
-    pub const GUARD: EventSet =
-        EventSet(wire::what::FORK | wire::what::EXEC | wire::what::UID | wire::what::EXIT);
-
-    /// The raw `enum proc_cn_event` bits.
-    pub const fn bits(self) -> u32 {
-        self.0
-    }
-
-    /// Whether every kind in `other` is in `self`.
-    pub const fn contains(self, other: EventSet) -> bool {
-        self.0 & other.0 == other.0
-    }
-}
-
-impl std::ops::BitOr for EventSet {
-    type Output = EventSet;
-    fn bitor(self, other: EventSet) -> EventSet {
-        EventSet(self.0 | other.0)
-    }
-}
-
-/// How to open the connector.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Options {
-    /// The socket receive buffer to ask for, in bytes (`SO_RCVBUFFORCE`, or `SO_RCVBUF` up to
-    /// `net.core.rmem_max` without `CAP_NET_ADMIN`; the kernel doubles it for bookkeeping).
-    /// The queue holds about one event per 830 bytes of the doubled size: measured on
-    /// Linux 6.18, the default (8 MiB, granted 16 MiB) held 20,164 events before `ENOBUFS`,
-    /// about 1.5 s of a fork+exit bomb on two cores.
-    pub receive_buffer: usize,
-    /// The events to ask for. Anything but [`EventSet::ALL`] sends Linux 6.6's filter, which
-    /// older kernels ignore: the caller must still expect (and may skip) other kinds.
-    pub events: EventSet,
-    /// How long to wait for the kernel's answer to the subscription.
-    pub answer_timeout: Duration,
-}
-
-impl Default for Options {
-    fn default() -> Options {
-        Options {
-            receive_buffer: 8 << 20,
-            events: EventSet::GUARD,
-            answer_timeout: Duration::from_secs(2),
-        }
-    }
-}
 
 /// What one receive brought.
 #[derive(Debug, PartialEq, Eq)]
@@ -151,61 +72,6 @@ pub struct Stats {
     pub malformed: u64,
 }
 
-/// Why the connector cannot be opened or read.
-#[derive(Debug, thiserror::Error)]
-pub enum ConnectorError {
-    /// The kernel refused for lack of privilege.
-    #[error(
-        "cannot {step}: permission denied; the process connector needs root (CAP_NET_ADMIN) \
-         before Linux 6.6"
-    )]
-    NotPermitted {
-        /// What was being done.
-        step: &'static str,
-        /// The error.
-        #[source]
-        source: io::Error,
-    },
-    /// The kernel has no process connector, or it does not answer this process.
-    #[error("the process connector is not available: {reason}")]
-    Unavailable {
-        /// What was seen and what it usually means.
-        reason: String,
-    },
-    /// The kernel answered the subscription with an error.
-    #[error("the kernel refused the process-connector subscription: {0}")]
-    Refused(#[source] io::Error),
-    /// Any other system-call failure.
-    #[error("cannot {step}: {source}")]
-    Io {
-        /// What was being done.
-        step: &'static str,
-        /// The error.
-        #[source]
-        source: io::Error,
-    },
-}
-
-impl ConnectorError {
-    fn from_io(step: &'static str, source: io::Error) -> ConnectorError {
-        match source.raw_os_error() {
-            Some(libc::EPERM | libc::EACCES) => ConnectorError::NotPermitted { step, source },
-            Some(libc::EPROTONOSUPPORT | libc::EAFNOSUPPORT) => ConnectorError::Unavailable {
-                reason: format!(
-                    "{step}: {source} (a kernel built without CONFIG_CONNECTOR, or a sandbox \
-                     that forbids netlink sockets)"
-                ),
-            },
-            Some(libc::ECONNREFUSED) => ConnectorError::Unavailable {
-                reason: format!(
-                    "{step}: {source} (no process connector in this network namespace)"
-                ),
-            },
-            _ => ConnectorError::Io { step, source },
-        }
-    }
-}
-
 /// A subscription to the process connector. Dropping it unsubscribes
 /// (`PROC_CN_MCAST_IGNORE`; the kernel keeps generating events for a socket closed without
 /// it).
@@ -217,6 +83,8 @@ pub struct Connector {
     receive_buffer: usize,
     filter_sent: bool,
     mark: u32,
+    /// `PROC_CN_MCAST_LISTEN` requests sent (without the filter's).
+    listens: u32,
 }
 
 impl std::fmt::Debug for Connector {
@@ -259,6 +127,7 @@ impl Connector {
             receive_buffer,
             filter_sent: false,
             mark: socket::first_mark(),
+            listens: 0,
         };
         connector.listen(options.answer_timeout)?;
         if options.events != EventSet::ALL {
@@ -348,13 +217,24 @@ impl Connector {
         self.stats.events += self.events.len() as u64;
     }
 
-    /// Sends `PROC_CN_MCAST_LISTEN` and waits for the kernel's ack to it.
+    /// Sends `PROC_CN_MCAST_LISTEN` and waits for the kernel's ack to it. When the queue
+    /// overflows meanwhile (a small buffer on a busy machine) the ack may be lost: the request
+    /// is sent again, a few times at most.
     fn listen(&mut self, timeout: Duration) -> Result<(), ConnectorError> {
-        let mark = self.send(wire::PROC_CN_MCAST_LISTEN, None)?;
-        let deadline = Instant::now() + timeout;
+        const ATTEMPTS: u32 = 4;
+        let mut mark = self.send(wire::PROC_CN_MCAST_LISTEN, None)?;
+        self.listens = 1;
+        let mut deadline = Instant::now() + timeout;
         loop {
+            let retry = self.listens < ATTEMPTS;
             let received = match self.recv_until(Some(deadline))? {
                 Received::Events(events) => events,
+                Received::Lost if retry => {
+                    mark = self.send(wire::PROC_CN_MCAST_LISTEN, None)?;
+                    self.listens += 1;
+                    deadline = Instant::now() + timeout;
+                    continue;
+                }
                 Received::Lost => continue,
                 Received::TimedOut => return Err(socket::no_answer(timeout)),
             };
@@ -364,16 +244,7 @@ impl Connector {
             });
             match answer {
                 Some(0) => return Ok(()),
-                Some(err) => {
-                    let error = io::Error::from_raw_os_error(err as i32);
-                    return Err(match err as i32 {
-                        libc::EPERM => ConnectorError::NotPermitted {
-                            step: "subscribe to process events",
-                            source: error,
-                        },
-                        _ => ConnectorError::Refused(error),
-                    });
-                }
+                Some(err) => return Err(refusal(err)),
                 None => continue,
             }
         }
@@ -408,6 +279,23 @@ impl AsFd for Connector {
 
 impl Drop for Connector {
     fn drop(&mut self) {
-        let _ = self.send(wire::PROC_CN_MCAST_IGNORE, None);
+        // Before Linux 6.6 the kernel counts every LISTEN and uncounts every IGNORE, whatever
+        // the socket; since, only the first of each counts. One IGNORE per LISTEN is right
+        // for both.
+        for _ in 0..self.listens {
+            let _ = self.send(wire::PROC_CN_MCAST_IGNORE, None);
+        }
+    }
+}
+
+/// The error for a subscription the kernel answered with `err`.
+fn refusal(err: u32) -> ConnectorError {
+    let error = io::Error::from_raw_os_error(err as i32);
+    match err as i32 {
+        libc::EPERM => ConnectorError::NotPermitted {
+            step: "subscribe to process events",
+            source: error,
+        },
+        _ => ConnectorError::Refused(error),
     }
 }
