@@ -121,8 +121,8 @@ struct User {
     tasks: u64,
     forks_total: u64,
     burst_start: Duration,
-    /// Set once an incident is reported; cleared when the uid is quiet again, so one bomb
-    /// is one incident.
+    /// Set once an incident is reported; cleared when its response is over (or the uid is
+    /// quiet again), so one bomb is one incident.
     reported: bool,
 }
 
@@ -243,9 +243,13 @@ impl Detector {
         self.ignored.insert(pid);
     }
 
-    /// Marks `uid`'s incident handled: it is reported again only after a quiet spell.
+    /// Marks `uid`'s incident handled: the response is over (its processes are gone or
+    /// stopped), so the uid starts again from a score of 0 and its next burst is a new
+    /// incident. Until then, one burst is one incident however long it goes on.
     pub fn handled(&mut self, uid: u32) {
-        self.user(uid).reported = true;
+        let user = self.user(uid);
+        user.score = 0.0;
+        user.reported = false;
     }
 
     /// Drops the state of uids with no process and a score decayed to nothing, so memory
@@ -497,6 +501,25 @@ mod tests {
         d.observe(Observation::Exit { pid: 100 }, ms(1.0), |_| None);
         d.forget_idle(Duration::from_secs(60));
         assert!(d.counters().iter().all(|c| c.uid != BOMBER));
+    }
+
+    #[test]
+    fn a_handled_uid_is_caught_again_at_once() {
+        // A small burst first, then the real bomb right after the response: a detector that
+        // waited for a quiet spell would never report the second.
+        let mut d = detector(BOMBER);
+        assert!(bomb(&mut d, 10.0).is_some());
+        d.handled(BOMBER);
+        d.reconcile(HashMap::from([(100, BOMBER)]));
+        let mut hit = None;
+        for i in 0..2000 {
+            let fork = Observation::Fork {
+                parent: 100,
+                child: 90_000 + i,
+            };
+            hit = hit.or(d.observe(fork, ms(50.0 + i as f64 * 0.1), |_| None));
+        }
+        assert!(hit.is_some());
     }
 
     #[test]

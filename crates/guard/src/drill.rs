@@ -129,11 +129,29 @@ pub enum DrillError {
     /// The guard thread stopped unexpectedly.
     #[error("the guard thread stopped: {0}")]
     GuardStopped(String),
+    /// Interrupted (every safety group was still emptied and removed).
+    #[error("interrupted; every bomb was ended and its cgroup removed")]
+    Interrupted,
 }
 
-/// Runs the drill. `progress` is told what is happening, for a person watching.
+fn interrupted(interrupt: &AtomicBool) -> Result<(), DrillError> {
+    if interrupt.load(Ordering::Relaxed) {
+        Err(DrillError::Interrupted)
+    } else {
+        Ok(())
+    }
+}
+
+/// Runs the drill. `progress` is told what is happening, for a person watching; setting
+/// `interrupt` ends the drill early (cleaning up all the same) with
+/// [`DrillError::Interrupted`].
+///
+/// The calling thread runs at real-time priority while the drill lasts (`SCHED_FIFO`, reset
+/// for every process it starts): under a bomb an ordinary thread barely runs, and this one
+/// must keep measuring and, if the guard fails, end the bomb itself.
 pub fn drill(
     opts: &DrillOptions,
+    interrupt: &AtomicBool,
     mut progress: impl FnMut(&str),
 ) -> Result<DrillReport, DrillError> {
     if !rustix::process::geteuid().is_root() || !rustix::process::getuid().is_root() {
@@ -184,24 +202,31 @@ pub fn drill(
         }
         Err(_) => {
             stop_guard();
-            return Err(DrillError::GuardStopped("it did not start within 10 s".into()));
+            return Err(DrillError::GuardStopped(
+                "it did not start within 10 s".into(),
+            ));
         }
     }
     let was_subreaper = rustix::process::child_subreaper().ok().flatten().is_some();
     let _ = rustix::process::set_child_subreaper(rustix::process::Pid::from_raw(1));
+    let realtime = crate::sys::sched::realtime(30).ok();
     let mut lost = 0;
     let result = (|| -> Result<(Vec<BombResult>, BenignResult), DrillError> {
         let mut bombs = Vec::new();
         for &kind in &opts.kinds {
+            interrupted(interrupt)?;
             progress(&format!("{kind} bomb as uid {}", opts.uid));
-            bombs.push(run_bomb(opts, kind, &incidents, &mut lost)?);
-            // Let the guard's score for the uid decay, so the next bomb is a new burst.
+            bombs.push(run_bomb(opts, kind, &incidents, &mut lost, interrupt)?);
             settle(&incidents, &mut lost, Duration::from_millis(300));
         }
+        interrupted(interrupt)?;
         progress(&format!("benign burst as uid {}", opts.benign_uid));
         let benign = run_benign(opts, &incidents, &mut lost)?;
         Ok((bombs, benign))
     })();
+    if let Some(saved) = realtime {
+        crate::sys::sched::restore(saved);
+    }
     stop_guard();
     let joined = guard_thread.join();
     reap_orphans(Duration::from_secs(2));
@@ -242,6 +267,7 @@ fn run_bomb(
     kind: BombKind,
     reports: &mpsc::Receiver<Report>,
     lost: &mut u64,
+    interrupt: &AtomicBool,
 ) -> Result<BombResult, DrillError> {
     let group = PidsGroup::create("forklab-drill", None)?;
     group.set_max(Some(opts.cap))?;
@@ -263,7 +289,7 @@ fn run_bomb(
     let mut incident: Option<Incident> = None;
     let mut peak = 0;
     if spawned.is_ok() {
-        while started.elapsed() < opts.limit {
+        while started.elapsed() < opts.limit && !interrupt.load(Ordering::Relaxed) {
             peak = peak.max(group.current().unwrap_or(0));
             match reports.recv_timeout(Duration::from_millis(2)) {
                 Ok(Report::Incident(found)) if found.uid == opts.uid => {
@@ -287,6 +313,7 @@ fn run_bomb(
     reap_orphans(Duration::from_secs(2));
     spawned?;
     removed?;
+    interrupted(interrupt)?;
     let ms = |d: Duration| (d.saturating_sub(start).as_secs_f64() * 10_000.0).round() / 10.0;
     Ok(BombResult {
         kind,
@@ -294,7 +321,9 @@ fn run_bomb(
         detect_ms: incident.as_ref().map(|i| ms(i.detected_mono)),
         peak_tasks: peak,
         zero_ms: incident.as_ref().and_then(|i| i.zero_mono).map(ms),
-        survivors: incident.as_ref().map_or(survivors, |i| i.survivors.max(survivors)),
+        survivors: incident
+            .as_ref()
+            .map_or(survivors, |i| i.survivors.max(survivors)),
         forks_refused: refused,
         tasks_stopped: incident.as_ref().map_or(0, |i| i.tasks_stopped),
         tasks_killed: incident.as_ref().map_or(0, |i| i.tasks_killed),
@@ -310,7 +339,10 @@ fn run_benign(
 ) -> Result<BenignResult, DrillError> {
     let group = PidsGroup::create("forklab-drill-benign", None)?;
     group.set_max(Some(opts.cap))?;
-    let script = format!("i=0; while [ $i -lt {} ]; do /bin/true; i=$((i+1)); done", opts.benign_processes);
+    let script = format!(
+        "i=0; while [ $i -lt {} ]; do /bin/true; i=$((i+1)); done",
+        opts.benign_processes
+    );
     let run = |copies: usize| -> Result<f64, DrillError> {
         let start = Instant::now();
         let mut children = Vec::new();
@@ -319,7 +351,9 @@ fn run_benign(
             cmd.args(["-c", &script])
                 .uid(opts.benign_uid)
                 .gid(opts.benign_uid)
-                .groups(&[opts.benign_uid]);
+                .groups(&[opts.benign_uid])
+                .reset_signal_mask(true)
+                .reset_signal_dispositions(true);
             for dir in group.join_dirs() {
                 cmd.cgroup(dir);
             }

@@ -134,7 +134,9 @@ pub enum GuardError {
     #[error(transparent)]
     Connector(#[from] ConnectorError),
     /// Acting on processes needs root.
-    #[error("forklab guard needs root: it reads the process connector and signals other users' processes")]
+    #[error(
+        "forklab guard needs root: it reads the process connector and signals other users' processes"
+    )]
     NotRoot,
     /// The responder thread could not start.
     #[error("cannot start the responder thread: {0}")]
@@ -234,7 +236,9 @@ fn observation(kind: &EventKind) -> Option<Observation> {
             parent: parent_tgid,
             child: child_tgid,
         }),
-        EventKind::Uid { pid, tgid, ruid, .. } if pid == tgid => Some(Observation::Uid {
+        EventKind::Uid {
+            pid, tgid, ruid, ..
+        } if pid == tgid => Some(Observation::Uid {
             pid: tgid,
             uid: ruid,
         }),

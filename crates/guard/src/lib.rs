@@ -14,11 +14,13 @@
 
 pub mod bomb;
 pub mod cgroup;
+pub mod config;
 pub mod connector;
 pub mod detect;
 pub mod drill;
 pub mod guard;
 pub mod jail;
+pub mod metrics;
 pub mod procfs;
 pub mod respond;
 

@@ -180,12 +180,25 @@ pub fn respond(uid: u32, action: Action, exclude: &[i32]) -> Response {
         _ => signal_each(uid, signal, exclude),
     };
     let start = Instant::now();
+    let mut previous = u64::MAX;
+    let mut steady = 0;
     loop {
         signal(Signal::STOP);
         response.stop_passes += 1;
         let tasks = procfs::tasks_of(uid);
         if tasks.iter().all(|t| !running(t)) {
             response.stopped_at = Some(now());
+            response.tasks_stopped = tasks.iter().filter(|t| stopped(t)).count() as u64;
+            break;
+        }
+        // A vfork parent cannot stop until its child has exec'd, and a task deep in the
+        // kernel stops only on its way out: once three passes in a row find no more
+        // processes than the one before, nothing is multiplying any more, which is all the
+        // stop is for. The kill that follows needs nobody to be stopped.
+        let count = alive(&tasks);
+        steady = if count <= previous { steady + 1 } else { 0 };
+        previous = count;
+        if steady >= 3 {
             response.tasks_stopped = tasks.iter().filter(|t| stopped(t)).count() as u64;
             break;
         }

@@ -6,8 +6,10 @@ use forklab_lab::spawn_cost::Method;
 use std::path::PathBuf;
 
 mod echo;
+mod guard;
 mod jail;
 pub(crate) use echo::*;
+pub(crate) use guard::*;
 pub(crate) use jail::*;
 mod limits;
 pub(crate) use limits::*;
@@ -59,6 +61,9 @@ pub(crate) enum Command {
     /// limits.conf as pam_limits reads it: the limits a user gets and where they come from,
     /// and every line it would skip
     Limits(LimitsArgs),
+    /// A fork-bomb guard daemon: catches a bomb from the kernel's process events and ends
+    /// it; `guard drill` proves it on this machine
+    Guard(GuardArgs),
 }
 
 /// `forklab spawn-cost`.

@@ -4,6 +4,7 @@ mod cat;
 mod completions;
 mod echo;
 mod exec_limits;
+mod guard;
 mod inherit;
 mod jail;
 mod limits;
@@ -29,5 +30,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Echo(args) => echo::run(args),
         Command::Jail(args) => jail::run(args),
         Command::Limits(args) => limits::run(args),
+        Command::Guard(args) => guard::run(args),
     }
 }
