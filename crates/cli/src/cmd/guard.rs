@@ -111,10 +111,10 @@ fn run_guard(args: GuardRunArgs) -> anyhow::Result<Outcome> {
         Report::Incident(incident) => {
             let line = serde_json::to_string(&incident).unwrap_or_default();
             to_stderr!("{line}");
-            if let Some(file) = &mut events {
-                if let Err(e) = writeln!(file, "{line}") {
-                    write_error.get_or_insert(e);
-                }
+            if let Some(file) = &mut events
+                && let Err(e) = writeln!(file, "{line}")
+            {
+                write_error.get_or_insert(e);
             }
             if let Ok(mut s) = snapshot.lock() {
                 s.last_incident = Some(incident);
@@ -166,6 +166,9 @@ fn stop_on_signals() -> anyhow::Result<(Arc<AtomicBool>, std::thread::JoinHandle
 fn serve_metrics(addr: std::net::SocketAddr, snapshot: Arc<Mutex<Snapshot>>) -> anyhow::Result<()> {
     let server = tiny_http::Server::http(addr)
         .map_err(|e| anyhow::anyhow!("cannot serve metrics on {addr}: {e}"))?;
+    if let Some(bound) = server.server_addr().to_ip() {
+        to_stderr!("forklab guard: metrics on http://{bound}/metrics");
+    }
     std::thread::Builder::new()
         .name("forklab-metrics".into())
         .spawn(move || {
