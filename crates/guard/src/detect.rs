@@ -119,7 +119,6 @@ struct User {
     /// When `score` was last brought up to date.
     updated: Duration,
     tasks: u64,
-    forks_total: u64,
     burst_start: Duration,
     /// Set once an incident is reported; cleared when its response is over (or the uid is
     /// quiet again), so one bomb is one incident.
@@ -136,7 +135,13 @@ pub struct Detector {
     users: HashMap<u32, User>,
     /// Processes never to count (the guard itself).
     ignored: HashSet<i32>,
+    /// Forks per uid since the start, kept after a uid's other state is forgotten (metrics
+    /// counters must not go back), for at most [`MAX_COUNTED_UIDS`] uids.
+    forks_total: HashMap<u32, u64>,
 }
+
+/// The most uids whose fork totals are kept; past it, the smallest total is dropped.
+pub const MAX_COUNTED_UIDS: usize = 4096;
 
 /// A uid's counters, for metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -160,6 +165,7 @@ impl Detector {
             processes: HashMap::new(),
             users: HashMap::new(),
             ignored: HashSet::new(),
+            forks_total: HashMap::new(),
         }
     }
 
@@ -213,7 +219,7 @@ impl Detector {
                 }
                 user.score += 1.0;
                 user.tasks += 1;
-                user.forks_total += 1;
+                self.count_fork(uid);
                 self.check(uid, now)
             }
             Observation::Uid { pid, uid } => {
@@ -262,20 +268,37 @@ impl Detector {
         });
     }
 
-    /// Every tracked uid's counters, ascending by uid.
+    /// Every uid's counters (those with live state, and those with a fork total), ascending
+    /// by uid.
     pub fn counters(&self) -> Vec<UserCounters> {
-        let mut all: Vec<_> = self
+        let uids: std::collections::BTreeSet<u32> = self
             .users
-            .iter()
-            .map(|(&uid, u)| UserCounters {
-                uid,
-                forks_total: u.forks_total,
-                tasks: u.tasks,
-                score: u.score,
-            })
+            .keys()
+            .chain(self.forks_total.keys())
+            .copied()
             .collect();
-        all.sort_by_key(|c| c.uid);
-        all
+        uids.into_iter()
+            .map(|uid| {
+                let user = self.users.get(&uid);
+                UserCounters {
+                    uid,
+                    forks_total: self.forks_total.get(&uid).copied().unwrap_or(0),
+                    tasks: user.map_or(0, |u| u.tasks),
+                    score: user.map_or(0.0, |u| u.score),
+                }
+            })
+            .collect()
+    }
+
+    fn count_fork(&mut self, uid: u32) {
+        let full = self.forks_total.len() >= MAX_COUNTED_UIDS;
+        if full
+            && !self.forks_total.contains_key(&uid)
+            && let Some((&smallest, _)) = self.forks_total.iter().min_by_key(|(_, n)| **n)
+        {
+            self.forks_total.remove(&smallest);
+        }
+        *self.forks_total.entry(uid).or_default() += 1;
     }
 
     /// The live processes the detector counts for `uid`.
@@ -500,7 +523,22 @@ mod tests {
         d.observe(Observation::Exit { pid: 101 }, ms(1.0), |_| None);
         d.observe(Observation::Exit { pid: 100 }, ms(1.0), |_| None);
         d.forget_idle(Duration::from_secs(60));
-        assert!(d.counters().iter().all(|c| c.uid != BOMBER));
+        let left: Vec<_> = d
+            .counters()
+            .into_iter()
+            .filter(|c| c.uid == BOMBER)
+            .collect();
+        assert_eq!(left.len(), 1);
+        assert_eq!(
+            (left[0].forks_total, left[0].tasks),
+            (1, 0),
+            "the total stays"
+        );
+        assert!(!d.users.contains_key(&BOMBER), "the rest is forgotten");
+        for uid in 0..(MAX_COUNTED_UIDS as u32 + 10) {
+            d.count_fork(100_000 + uid);
+        }
+        assert_eq!(d.forks_total.len(), MAX_COUNTED_UIDS);
     }
 
     #[test]

@@ -248,7 +248,7 @@ fn observation(kind: &EventKind) -> Option<Observation> {
 }
 
 fn incident(detection: &Detection, response: &Response) -> Incident {
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let ms = |d: Duration| (d.as_secs_f64() * 10_000.0).round() / 10.0;
     Incident {
         uid: detection.uid,
         user: nix::unistd::User::from_uid(detection.uid.into())

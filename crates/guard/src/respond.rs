@@ -37,6 +37,16 @@ pub enum Action {
     Log,
 }
 
+impl std::fmt::Display for Action {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Action::Kill => "kill",
+            Action::Stop => "stop",
+            Action::Log => "log",
+        })
+    }
+}
+
 impl std::str::FromStr for Action {
     type Err = String;
     fn from_str(s: &str) -> Result<Action, String> {

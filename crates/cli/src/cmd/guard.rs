@@ -94,7 +94,7 @@ fn run_guard(args: GuardRunArgs) -> anyhow::Result<Outcome> {
     let t = config.thresholds;
     to_stderr!(
         "forklab guard: watching; incident at score >= {} and >= {} live processes (half-life \
-         {} ms); action {:?}; exempt: uids below {}{}",
+         {} ms); action {}; exempt: uids below {}{}",
         t.score,
         t.tasks,
         t.half_life_ms,
