@@ -99,6 +99,11 @@ pub struct Incident {
 /// What the guard tells its caller as it runs.
 #[derive(Debug, Clone)]
 pub enum Report {
+    /// The guard listens: the connector is open and the process table read.
+    Listening {
+        /// The receive buffer the kernel granted, bytes.
+        receive_buffer: usize,
+    },
     /// An incident was handled (or, for `log`, seen).
     Incident(Incident),
     /// The kernel dropped events; `/proc` was read again.
@@ -165,6 +170,9 @@ pub fn run(
     let mut detector = Detector::new(config.thresholds, config.exempt.clone());
     detector.ignore(std::process::id() as i32);
     detector.reconcile(procfs::real_uids());
+    report(Report::Listening {
+        receive_buffer: connector.receive_buffer(),
+    });
     let mut pending: HashMap<u32, Detection> = HashMap::new();
     let mut snapshot = Snapshot::default();
     let mut last_tick = respond::now();

@@ -91,23 +91,26 @@ fn run_guard(args: GuardRunArgs) -> anyhow::Result<Outcome> {
     if let Some(addr) = config.metrics {
         serve_metrics(addr, snapshot.clone())?;
     }
-    let t = config.thresholds;
-    to_stderr!(
-        "forklab guard: watching; incident at score >= {} and >= {} live processes (half-life \
-         {} ms); action {}; exempt: uids below {}{}",
-        t.score,
-        t.tasks,
-        t.half_life_ms,
-        config.action,
-        config.exempt.below,
-        if config.exempt.uids.is_empty() {
-            String::new()
-        } else {
-            format!(", {:?}", config.exempt.uids)
-        }
-    );
     let mut write_error = None;
+    let t = config.thresholds;
     guard::run(&config, &stop, |report| match report {
+        Report::Listening { receive_buffer } => {
+            to_stderr!(
+                "forklab guard: watching ({} KiB of event buffer); incident at score >= {} and \
+                 >= {} live processes (half-life {} ms); action {}; exempt: uids below {}{}",
+                receive_buffer / 1024,
+                t.score,
+                t.tasks,
+                t.half_life_ms,
+                config.action,
+                config.exempt.below,
+                if config.exempt.uids.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {:?}", config.exempt.uids)
+                }
+            );
+        }
         Report::Incident(incident) => {
             let line = serde_json::to_string(&incident).unwrap_or_default();
             to_stderr!("{line}");

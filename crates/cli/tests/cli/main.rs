@@ -8,6 +8,7 @@ mod echo_compare;
 mod echo_load;
 mod echo_serve;
 mod exec_limits;
+mod guard;
 mod inherit;
 mod jail;
 mod limits;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Every visible subcommand.
-const COMMANDS: [&str; 10] = [
+const COMMANDS: [&str; 11] = [
     "spawn-cost",
     "cat",
     "inherit",
@@ -17,15 +17,17 @@ const COMMANDS: [&str; 10] = [
     "echo",
     "jail",
     "limits",
+    "guard",
 ];
 
 /// Commands under a command, which get pages of their own (`forklab-echo-serve.1`).
-const NESTED: [&str; 5] = [
+const NESTED: [&str; 6] = [
     "echo-serve",
     "echo-load",
     "echo-compare",
     "limits-show",
     "limits-check",
+    "guard-drill",
 ];
 
 /// Whether `program` can be run from `PATH`; says why the caller skips when it cannot.
