@@ -104,6 +104,15 @@ uids = [1500]
     }
 
     #[test]
+    fn the_shipped_example_is_the_defaults() {
+        let text = include_str!("../../../contrib/guard.toml");
+        assert_eq!(
+            from_toml(text, "guard.toml").unwrap(),
+            GuardConfig::default()
+        );
+    }
+
+    #[test]
     fn errors_name_the_file_and_the_key() {
         let cases = [
             ("actoin = \"kill\"", "actoin: unknown field `actoin`"),

@@ -173,14 +173,19 @@ pub fn run(
     report(Report::Listening {
         receive_buffer: connector.receive_buffer(),
     });
-    let mut pending: HashMap<u32, Detection> = HashMap::new();
+    // Detections whose response is running, with the wall clock when they were made.
+    let mut pending: HashMap<u32, (Detection, String)> = HashMap::new();
     let mut snapshot = Snapshot::default();
     let mut last_tick = respond::now();
     let tick = Duration::from_secs(1);
     let watched = |uid: u32| config.only_uids.is_empty() || config.only_uids.contains(&uid);
     while !stop.load(Ordering::Relaxed) {
-        let wait = tick.saturating_sub(respond::now().saturating_sub(last_tick));
-        match connector.recv_timeout(wait.max(Duration::from_millis(10)))? {
+        let mut wait = tick.saturating_sub(respond::now().saturating_sub(last_tick));
+        if !pending.is_empty() {
+            // A response is running: look for its end often, to report it when it ends.
+            wait = wait.min(Duration::from_millis(5));
+        }
+        match connector.recv_timeout(wait.max(Duration::from_millis(1)))? {
             Received::Events(events) => {
                 snapshot.events_total += events.len() as u64;
                 for event in events {
@@ -195,7 +200,7 @@ pub fn run(
                         }
                         detection.detected_at = respond::now();
                         responder.submit(detection.uid, config.action);
-                        pending.insert(detection.uid, detection);
+                        pending.insert(detection.uid, (detection, wall_clock_now()));
                     }
                 }
             }
@@ -209,12 +214,12 @@ pub fn run(
             Received::TimedOut => {}
         }
         for response in responder.finished() {
-            let Some(detection) = pending.remove(&response.uid) else {
+            let Some((detection, detected_at)) = pending.remove(&response.uid) else {
                 continue;
             };
-            // Re-armed only after a quiet spell (the stopped processes' forks are over).
+            // The uid starts again from nothing: its processes are gone (or stopped).
             detector.handled(response.uid);
-            let incident = incident(&detection, &response);
+            let incident = incident(&detection, detected_at, &response);
             *snapshot.incidents.entry(incident.uid).or_default() += 1;
             snapshot.last_incident = Some(incident.clone());
             report(Report::Incident(incident));
@@ -255,7 +260,7 @@ fn observation(kind: &EventKind) -> Option<Observation> {
     }
 }
 
-fn incident(detection: &Detection, response: &Response) -> Incident {
+fn incident(detection: &Detection, detected_at: String, response: &Response) -> Incident {
     let ms = |d: Duration| (d.as_secs_f64() * 10_000.0).round() / 10.0;
     Incident {
         uid: detection.uid,
@@ -263,7 +268,7 @@ fn incident(detection: &Detection, response: &Response) -> Incident {
             .ok()
             .flatten()
             .map(|u| u.name),
-        detected_at: wall_clock_now(),
+        detected_at,
         score: (detection.score * 10.0).round() / 10.0,
         tasks: detection.tasks,
         tasks_stopped: response.tasks_stopped,
