@@ -189,9 +189,19 @@ def run_benign(n: int, events: Path) -> dict:
     for p in two:
         p.wait()
     parallel = time.monotonic() - start
+    # A parallel build: 4 compilers at a time (cc, cc1, as, and the shells around them).
+    build = Path(tempfile.mkdtemp(prefix="forklab-bench-build-"))
+    os.chmod(build, 0o777)
+    source = Path(__file__).resolve().parent / "race.c"
+    start = time.monotonic()
+    subprocess.run(["sh", "-c", f"seq 200 | xargs -P 4 -I{{}} cc -O2 -c {source} -o {build}/x{{}}.o"],
+                   preexec_fn=become(BENIGN_UID, None), check=True)
+    build_s = time.monotonic() - start
+    shutil.rmtree(build, ignore_errors=True)
     time.sleep(1.5)
     found = [i for i in incidents(events)[seen:] if i["uid"] == BENIGN_UID]
-    return {"processes": 3 * n, "incidents": len(found), "serial_s": serial, "parallel_s": parallel}
+    return {"processes": 3 * n, "incidents": len(found), "serial_s": serial, "parallel_s": parallel,
+            "build_compiles": 200, "build_s": build_s}
 
 
 def main() -> None:
@@ -272,7 +282,8 @@ def main() -> None:
         print(f"{name:<13} {s['detected']:>3}/{s['rounds']:<3} {fmt(s['detect_ms_median']):>8}/{fmt(s['detect_ms_max']):<9} "
               f"{fmt(s['zero_ms_median']):>7}/{fmt(s['zero_ms_max']):<8} {s['peak_max']:>9} {s['survivors']:>10}")
     print(f"benign: {benign['processes']} short processes (serial {benign['serial_s']:.1f} s, two at once "
-          f"{benign['parallel_s']:.1f} s): {benign['incidents']} incidents")
+          f"{benign['parallel_s']:.1f} s) and {benign['build_compiles']} compiles 4 at a time "
+          f"({benign['build_s']:.1f} s): {benign['incidents']} incidents")
     print(f"guard CPU: {idle_cpu:.2f} s in 10 s idle; {bomb_cpu:.2f} s over all the bomb rounds")
 
 
