@@ -329,13 +329,20 @@ impl PidsGroup {
         let frozen = wait_for(Duration::from_millis(500), || {
             std::fs::read_to_string(&state).is_ok_and(|s| s.trim() == "FROZEN")
         });
+        // Frozen: the members of the freezer twin (a process placed in the pids group alone
+        // is in the group but not frozen).
+        let frozen_members = if frozen {
+            parse_pids(&std::fs::read_to_string(freezer.join("cgroup.procs")).unwrap_or_default())
+        } else {
+            Vec::new()
+        };
         let members = self.procs()?;
         for &pid in &members {
-            if frozen {
+            if frozen_members.contains(&pid) {
                 signal_pid(pid, Signal::KILL);
             } else {
-                // A task that would not freeze (stuck in the kernel) may yet exit: its pid
-                // is checked through a pidfd like any other.
+                // Not frozen (stuck in the kernel, or never in the freezer twin): it may yet
+                // exit and its pid be reused, so it is checked through a pidfd.
                 self.signal_member(pid, Signal::KILL);
             }
         }

@@ -36,13 +36,14 @@ impl Server {
         Server::spawn(command.args(args), model)
     }
 
-    /// The same inside the cgroup at `dir`, from birth: a shell joins it, then becomes the
-    /// server.
-    pub fn start_in(dir: &Path, model: &'static str, args: &[&str]) -> Server {
-        let join = format!(
-            "echo $$ > {}/cgroup.procs && exec \"$0\" \"$@\"",
-            dir.display()
-        );
+    /// The same inside the cgroups at `dirs` (one per v1 hierarchy), from birth: a shell
+    /// joins them, then becomes the server.
+    pub fn start_in(dirs: &[&Path], model: &'static str, args: &[&str]) -> Server {
+        let joins: Vec<String> = dirs
+            .iter()
+            .map(|dir| format!("echo $$ > {}/cgroup.procs", dir.display()))
+            .collect();
+        let join = format!("{} && exec \"$0\" \"$@\"", joins.join(" && "));
         let mut command = Command::new("/bin/sh");
         command.args(["-c", &join, env!("CARGO_BIN_EXE_forklab")]);
         command.args(["echo", "serve", "--model", model, "--listen", "127.0.0.1:0"]);
