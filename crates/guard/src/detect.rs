@@ -90,9 +90,10 @@ impl Default for Exemptions {
 }
 
 impl Exemptions {
-    /// Whether `uid` is exempt.
+    /// Whether `uid` is exempt. Root always is, whatever the settings: the kernel's own
+    /// threads count as root's processes, and ending them would end the machine.
     pub fn covers(&self, uid: u32) -> bool {
-        uid < self.below || self.uids.contains(&uid)
+        uid == 0 || uid < self.below || self.uids.contains(&uid)
     }
 }
 
@@ -249,13 +250,17 @@ impl Detector {
         self.ignored.insert(pid);
     }
 
-    /// Marks `uid`'s incident handled: the response is over (its processes are gone or
-    /// stopped), so the uid starts again from a score of 0 and its next burst is a new
-    /// incident. Until then, one burst is one incident however long it goes on.
-    pub fn handled(&mut self, uid: u32) {
+    /// Marks `uid`'s incident handled. `rearm`: the response is over and the uid's
+    /// processes are gone or stopped, so it starts again from a score of 0 and its next
+    /// burst is a new incident at once. Otherwise (only logged, or survivors), the burst
+    /// goes on and stays one incident until the uid has been quiet (its score under 5% of
+    /// the threshold).
+    pub fn handled(&mut self, uid: u32, rearm: bool) {
         let user = self.user(uid);
-        user.score = 0.0;
-        user.reported = false;
+        if rearm {
+            user.score = 0.0;
+            user.reported = false;
+        }
     }
 
     /// Drops the state of uids with no process and a score decayed to nothing, so memory
@@ -453,6 +458,14 @@ mod tests {
 
     #[test]
     fn exempt_uids_are_never_reported() {
+        let root_not_exempt = Exemptions {
+            below: 0,
+            ..Exemptions::default()
+        };
+        assert!(
+            root_not_exempt.covers(0),
+            "root is exempt whatever the settings"
+        );
         for uid in [0, 999, 65534] {
             let mut exempt = Exemptions::default();
             exempt.uids.push(65534);
@@ -547,7 +560,7 @@ mod tests {
         // waited for a quiet spell would never report the second.
         let mut d = detector(BOMBER);
         assert!(bomb(&mut d, 10.0).is_some());
-        d.handled(BOMBER);
+        d.handled(BOMBER, true);
         d.reconcile(HashMap::from([(100, BOMBER)]));
         let mut hit = None;
         for i in 0..2000 {
@@ -564,7 +577,17 @@ mod tests {
     fn a_quiet_spell_rearms_the_uid() {
         let mut d = detector(BOMBER);
         assert!(bomb(&mut d, 10.0).is_some());
-        d.handled(BOMBER);
+        d.handled(BOMBER, false);
+        // Only logged: the same burst goes on and is not reported again.
+        let mut again = None;
+        for i in 0..2000 {
+            let fork = Observation::Fork {
+                parent: 100,
+                child: 70_000 + i,
+            };
+            again = again.or(d.observe(fork, ms(40.0 + i as f64 * 0.1), |_| None));
+        }
+        assert_eq!(again, None);
         let mut later = detector(BOMBER);
         later.users = d.users.clone();
         // 30 s later the score has decayed to nothing: a new burst is a new incident.

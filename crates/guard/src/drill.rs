@@ -221,7 +221,7 @@ pub fn drill(
         }
         interrupted(interrupt)?;
         progress(&format!("benign burst as uid {}", opts.benign_uid));
-        let benign = run_benign(opts, &incidents, &mut lost)?;
+        let benign = run_benign(opts, &incidents, &mut lost, interrupt)?;
         Ok((bombs, benign))
     })();
     if let Some(saved) = realtime {
@@ -292,7 +292,10 @@ fn run_bomb(
         while started.elapsed() < opts.limit && !interrupt.load(Ordering::Relaxed) {
             peak = peak.max(group.current().unwrap_or(0));
             match reports.recv_timeout(Duration::from_millis(2)) {
-                Ok(Report::Incident(found)) if found.uid == opts.uid => {
+                // Not a late report of the previous bomb: detected after this one started.
+                Ok(Report::Incident(found))
+                    if found.uid == opts.uid && found.detected_mono >= start =>
+                {
                     incident = Some(found);
                     break;
                 }
@@ -336,6 +339,7 @@ fn run_benign(
     opts: &DrillOptions,
     reports: &mpsc::Receiver<Report>,
     lost: &mut u64,
+    interrupt: &AtomicBool,
 ) -> Result<BenignResult, DrillError> {
     let group = PidsGroup::create("forklab-drill-benign", None)?;
     group.set_max(Some(opts.cap))?;
@@ -359,9 +363,16 @@ fn run_benign(
             }
             children.push(cmd.spawn()?);
         }
+        // Waited for with an eye on `interrupt`: the group's removal ends them if it is set.
         for mut child in children {
-            let _ = child.wait();
+            while !interrupt.load(Ordering::Relaxed) {
+                match child.wait_timeout(Duration::from_millis(50)) {
+                    Ok(None) => {}
+                    _ => break,
+                }
+            }
         }
+        interrupted(interrupt)?;
         Ok(start.elapsed().as_secs_f64())
     };
     let serial = run(1);

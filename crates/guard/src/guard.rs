@@ -217,8 +217,10 @@ pub fn run(
             let Some((detection, detected_at)) = pending.remove(&response.uid) else {
                 continue;
             };
-            // The uid starts again from nothing: its processes are gone (or stopped).
-            detector.handled(response.uid);
+            // Its processes gone (or stopped), the uid starts again from nothing; a burst that
+            // was only logged, or survived, stays one incident.
+            let over = response.action != Action::Log && response.survivors == 0;
+            detector.handled(response.uid, over);
             let incident = incident(&detection, detected_at, &response);
             *snapshot.incidents.entry(incident.uid).or_default() += 1;
             snapshot.last_incident = Some(incident.clone());
@@ -264,10 +266,7 @@ fn incident(detection: &Detection, detected_at: String, response: &Response) -> 
     let ms = |d: Duration| (d.as_secs_f64() * 10_000.0).round() / 10.0;
     Incident {
         uid: detection.uid,
-        user: nix::unistd::User::from_uid(detection.uid.into())
-            .ok()
-            .flatten()
-            .map(|u| u.name),
+        user: response.user.clone(),
         detected_at,
         score: (detection.score * 10.0).round() / 10.0,
         tasks: detection.tasks,

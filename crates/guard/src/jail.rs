@@ -33,7 +33,7 @@ pub struct JailOptions {
     pub args: Vec<OsString>,
     /// The group's `pids.max`: tasks (threads included) the command may have at once.
     pub pids_max: u64,
-    /// `RLIMIT_NPROC` for the command (soft and hard), if any.
+    /// `RLIMIT_NPROC` for the command (soft and hard), if any; `u64::MAX` for unlimited.
     pub nproc: Option<u64>,
     /// The user ID to run as.
     pub uid: Option<u32>,
@@ -140,14 +140,33 @@ pub fn run(opts: &JailOptions) -> Result<JailReport, JailError> {
     if opts.pids_max == 0 {
         return Err(JailError::ZeroPidsMax);
     }
-    let group = PidsGroup::create("forklab-jail", opts.cgroup_parent.as_deref())?;
-    group.set_max(Some(opts.pids_max))?;
+    // Blocked before the group exists: a signal now must not leave it behind.
     let mut mask = SigSet::empty();
     STOP_SIGNALS.iter().for_each(|&s| mask.add(s));
     mask.add(NixSignal::SIGCHLD);
     let mut old_mask = SigSet::empty();
     pthread_sigmask(SigmaskHow::SIG_BLOCK, Some(&mask), Some(&mut old_mask))
         .map_err(|e| wait_error("blocking signals", e))?;
+    let restore_mask = |mask: &SigSet| {
+        // A stop signal that came during the cleanup is taken here rather than delivered
+        // (and obeyed) when the mask is restored: the run is ending anyway, and its report
+        // and exit status must not be lost.
+        if let Ok(pending) =
+            SignalFd::with_flags(mask, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+        {
+            while let Ok(Some(_)) = pending.read_signal() {}
+        }
+        let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old_mask), None);
+    };
+    let group = match PidsGroup::create("forklab-jail", opts.cgroup_parent.as_deref())
+        .and_then(|group| group.set_max(Some(opts.pids_max)).map(|()| group))
+    {
+        Ok(group) => group,
+        Err(e) => {
+            restore_mask(&mask);
+            return Err(e.into());
+        }
+    };
     let was_subreaper = rustix::process::child_subreaper().ok().flatten().is_some();
     let _ = rustix::process::set_child_subreaper(rustix::process::Pid::from_raw(1));
     let realtime = sys::sched::realtime(10).ok();
@@ -168,7 +187,7 @@ pub fn run(opts: &JailOptions) -> Result<JailReport, JailError> {
     let peak = group.peak();
     let refused = group.forks_refused();
     let removed = group.remove(Duration::from_secs(10));
-    let _ = pthread_sigmask(SigmaskHow::SIG_SETMASK, Some(&old_mask), None);
+    restore_mask(&mask);
     let (ending, sampled_peak) = outcome?;
     let killed = killed?;
     removed?;
@@ -261,7 +280,9 @@ fn supervise(
         cmd.cgroup(dir);
     }
     if let Some(n) = opts.nproc {
-        cmd.rlimit(Resource::Nproc, Rlimit::both(Some(n)));
+        // u64::MAX: unlimited (RLIM_INFINITY).
+        let limit = (n != u64::MAX).then_some(n);
+        cmd.rlimit(Resource::Nproc, Rlimit::both(limit));
     }
     if let Some(groups) = &opts.groups {
         cmd.groups(groups);

@@ -5,7 +5,6 @@
 //! which take the process's memory-map lock and can stall behind a bomb.
 
 use std::collections::HashMap;
-use std::os::unix::fs::MetadataExt;
 
 /// The pids under `/proc` (processes, not threads).
 fn pids() -> impl Iterator<Item = i32> {
@@ -48,19 +47,38 @@ pub struct Task {
     pub state: char,
 }
 
-/// The processes owned by `uid` (the owner of `/proc/PID`: the effective uid), zombies
-/// included.
+/// The processes whose real or saved uid is `uid` — exactly those `kill(-1)` sent with
+/// that uid's credentials reaches — zombies included, from `/proc/PID/status`.
 pub fn tasks_of(uid: u32) -> Vec<Task> {
     pids()
-        .filter(|pid| std::fs::metadata(format!("/proc/{pid}")).is_ok_and(|m| m.uid() == uid))
         .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            Some(Task {
-                pid,
-                state: state(&stat)?,
-            })
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+            let (real, saved) = real_and_saved(&status)?;
+            if real != uid && saved != uid {
+                return None;
+            }
+            let state = status
+                .lines()
+                .find_map(|line| line.strip_prefix("State:"))?
+                .trim_start()
+                .chars()
+                .next()?;
+            Some(Task { pid, state })
         })
         .collect()
+}
+
+/// The real and saved uids on the `Uid:` line of a `status` file (real, effective, saved,
+/// file system).
+fn real_and_saved(status: &str) -> Option<(u32, u32)> {
+    let mut ids = status
+        .lines()
+        .find_map(|line| line.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .map(|id| id.parse::<u32>().ok());
+    let real = ids.next()??;
+    let saved = ids.nth(1)??;
+    Some((real, saved))
 }
 
 /// The state letter of a `/proc/PID/stat` line: the field after the command name, which is
@@ -101,15 +119,7 @@ pub fn ancestors() -> Vec<i32> {
 
 /// The real and saved uids of a process, from `status`.
 pub fn real_and_saved_uid(pid: i32) -> Option<(u32, u32)> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let mut ids = status
-        .lines()
-        .find_map(|line| line.strip_prefix("Uid:"))?
-        .split_whitespace()
-        .map(|id| id.parse::<u32>().ok());
-    let real = ids.next()??;
-    let saved = ids.nth(1)??;
-    Some((real, saved))
+    real_and_saved(&std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?)
 }
 
 #[cfg(test)]
@@ -135,8 +145,7 @@ mod tests {
         let me = std::process::id() as i32;
         let uid = rustix::process::getuid().as_raw();
         assert_eq!(real_uids().get(&me), Some(&uid));
-        let euid = rustix::process::geteuid().as_raw();
-        assert!(tasks_of(euid).iter().any(|t| t.pid == me));
+        assert!(tasks_of(uid).iter().any(|t| t.pid == me && t.state != 'Z'));
         assert!(!ancestors().is_empty());
         assert_eq!(real_and_saved_uid(me).map(|(r, _)| r), Some(uid));
     }

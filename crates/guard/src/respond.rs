@@ -3,11 +3,13 @@
 //!
 //! Under a bomb, pids go round `pid_max` within seconds: a pid read a moment ago may be an
 //! innocent process now. So the responder never signals a pid it read. It sends
-//! `kill(-1, SIGSTOP)` and then `kill(-1, SIGKILL)` *as the user* (`sys::uid_signal`): the
-//! kernel walks its own task list and signals exactly that user's processes. Stopping first
-//! matters: a stopped process neither forks nor exits, so the stop passes shrink the race to
-//! nothing, and `/proc` is read only to count — how many are still running, how many are
-//! left.
+//! `kill(-1, SIGSTOP)` and then `kill(-1, SIGKILL)` *as the user*, from a short-lived child
+//! that has taken the user's uid and no capability (`sys::uid_signal`): the kernel walks its
+//! own task list and signals exactly that user's processes. Stopping first matters: a stopped
+//! process neither forks nor exits, so the stop passes shrink the race to nothing, and
+//! `/proc` is read only to count — how many are still running, how many are left. If the
+//! child cannot be made (no pid left) or does not finish (the user stopped it), that pass
+//! falls back to checked pidfds. Root (uid 0) is never a target.
 //!
 //! When one of the guard's own ancestors belongs to the user (a guard started from that
 //! user's shell with sudo), `kill(-1)` would hit the ancestor. Then each process is signalled
@@ -15,7 +17,8 @@
 //! is the user's and is still alive once checked, and the ancestors are skipped.
 //!
 //! The responder runs on a thread of its own, started with the guard: a thread made at the
-//! moment of need could fail for want of a pid, since a bomb takes them all.
+//! moment of need could fail for want of a pid, since a bomb takes them all. The thread never
+//! changes its credentials, so the user it acts on cannot signal it.
 
 use crate::procfs::{self, Task};
 use crate::sys;
@@ -65,17 +68,21 @@ impl std::str::FromStr for Action {
 pub enum Method {
     /// `kill(-1)` with the user's credentials.
     KillAsUser,
-    /// One checked pidfd per process (an ancestor of the guard is the user's).
+    /// One checked pidfd per process (an ancestor of the guard is the user's, or the
+    /// signalling child could not be made or was stopped).
     Pidfds,
     /// Nothing was signalled (`Action::Log`).
     None,
 }
 
 /// What a response did.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Response {
     /// The user.
     pub uid: u32,
+    /// The user's name, when the user database has one (looked up here, off the event
+    /// loop, which a slow name service must not hold up).
+    pub user: Option<String>,
     /// The action taken.
     pub action: Action,
     /// How the processes were signalled.
@@ -119,9 +126,14 @@ impl Responder {
                 if realtime {
                     let _ = sys::sched::realtime(50);
                 }
-                let exclude = exclusions();
                 for (uid, action) in inbox {
-                    if outbox.send(respond(uid, action, &exclude)).is_err() {
+                    // Taken afresh: the guard may have been re-parented since.
+                    let mut response = respond(uid, action, &exclusions());
+                    response.user = nix::unistd::User::from_uid(uid.into())
+                        .ok()
+                        .flatten()
+                        .map(|u| u.name);
+                    if outbox.send(response).is_err() {
                         break;
                     }
                 }
@@ -163,6 +175,7 @@ pub fn now() -> Duration {
 pub fn respond(uid: u32, action: Action, exclude: &[i32]) -> Response {
     let mut response = Response {
         uid,
+        user: None,
         action,
         method: Method::None,
         tasks_stopped: 0,
@@ -172,7 +185,7 @@ pub fn respond(uid: u32, action: Action, exclude: &[i32]) -> Response {
         stopped_at: None,
         zero_at: None,
     };
-    if action == Action::Log {
+    if action == Action::Log || uid == 0 {
         return response;
     }
     let owns_an_ancestor = exclude.iter().any(|&pid| {
@@ -183,11 +196,21 @@ pub fn respond(uid: u32, action: Action, exclude: &[i32]) -> Response {
     } else {
         Method::KillAsUser
     };
-    let signal = |signal: Signal| match response.method {
-        Method::KillAsUser => {
-            let _ = sys::uid_signal::signal_every_process_of(uid, signal.as_raw());
+    let method = response.method;
+    let mut fell_back = false;
+    let mut signal = |signal: Signal| {
+        if method == Method::KillAsUser {
+            let sent = sys::uid_signal::signal_every_process_of(
+                uid,
+                signal.as_raw(),
+                Duration::from_millis(200),
+            );
+            if matches!(sent, Ok(sys::uid_signal::Sent::Done)) {
+                return;
+            }
+            fell_back = true;
         }
-        _ => signal_each(uid, signal, exclude),
+        signal_each(uid, signal, exclude);
     };
     let start = Instant::now();
     let mut previous = u64::MAX;
@@ -221,6 +244,9 @@ pub fn respond(uid: u32, action: Action, exclude: &[i32]) -> Response {
     if action == Action::Stop {
         let tasks = procfs::tasks_of(uid);
         response.survivors = tasks.iter().filter(|t| running(t)).count() as u64;
+        if fell_back {
+            response.method = Method::Pidfds;
+        }
         return response;
     }
     response.tasks_killed = alive(&procfs::tasks_of(uid));
@@ -237,6 +263,9 @@ pub fn respond(uid: u32, action: Action, exclude: &[i32]) -> Response {
             break;
         }
         std::thread::sleep(Duration::from_millis(1));
+    }
+    if fell_back {
+        response.method = Method::Pidfds;
     }
     response
 }
@@ -338,9 +367,53 @@ mod tests {
     }
 
     #[test]
-    fn log_does_nothing() {
+    fn log_does_nothing_and_root_is_never_a_target() {
         let r = respond(61302, Action::Log, &[]);
         assert_eq!((r.method, r.stop_passes), (Method::None, 0));
+        let r = respond(0, Action::Kill, &exclusions());
+        assert_eq!(
+            (r.method, r.stop_passes, r.tasks_killed),
+            (Method::None, 0, 0)
+        );
+    }
+
+    #[test]
+    fn the_user_cannot_stop_the_guard() {
+        if !rustix::process::geteuid().is_root() {
+            return skip("the responder needs root");
+        }
+        // The user's processes try to stop every thread of this process by its tid (a
+        // thread holding the user's credentials could be signalled so, and SIGSTOP stops
+        // the whole process), and every process they may signal, while the response runs.
+        let uid = 61305;
+        let me = std::process::id();
+        let script = format!(
+            "while :; do for t in /proc/{me}/task/*; do kill -STOP ${{t##*/}} 2>/dev/null; done; \
+             kill -STOP -1 2>/dev/null; done"
+        );
+        let mut victims: Vec<_> = (0..4)
+            .map(|_| {
+                Command::new("sh")
+                    .args(["-c", &script])
+                    .uid(uid)
+                    .gid(uid)
+                    .groups(&[uid])
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(100));
+        let r = respond(uid, Action::Kill, &exclusions());
+        assert_eq!(r.survivors, 0, "{r:?}");
+        let me = procfs::tasks_of(rustix::process::getuid().as_raw());
+        let mine = me
+            .iter()
+            .find(|t| t.pid == std::process::id() as i32)
+            .unwrap();
+        assert_ne!(mine.state, 'T', "the guard was stopped");
+        for v in &mut victims {
+            let _ = v.wait();
+        }
     }
 
     #[test]

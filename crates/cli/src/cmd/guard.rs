@@ -40,7 +40,14 @@ fn config(args: &GuardRunArgs) -> anyhow::Result<GuardConfig> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read {}", path.display()))?;
-            forklab_guard::config::from_toml(&text, &path.display().to_string())?
+            let config = forklab_guard::config::from_toml(&text, &path.display().to_string())?;
+            // Names in the file are checked here, so that an unknown one is `FILE: key: …`.
+            for name in &config.exempt_users {
+                if !matches!(nix::unistd::User::from_name(name), Ok(Some(_))) {
+                    bail!("{}: exempt_users: unknown user {name:?}", path.display());
+                }
+            }
+            config
         }
         None => GuardConfig::default(),
     };
@@ -141,7 +148,7 @@ fn run_guard(args: GuardRunArgs) -> anyhow::Result<Outcome> {
     Ok(Outcome::Success)
 }
 
-/// SIGINT, SIGTERM and SIGHUP set the returned flag: blocked here, before any other thread
+/// SIGINT, SIGTERM, SIGHUP and SIGQUIT set the returned flag: blocked here, before any other thread
 /// exists (threads inherit the mask), and taken by one thread with sigwait. Returns the
 /// flag and that thread.
 fn stop_on_signals() -> anyhow::Result<(Arc<AtomicBool>, std::thread::JoinHandle<()>)> {
@@ -149,9 +156,10 @@ fn stop_on_signals() -> anyhow::Result<(Arc<AtomicBool>, std::thread::JoinHandle
     stops.add(Signal::SIGINT);
     stops.add(Signal::SIGTERM);
     stops.add(Signal::SIGHUP);
+    stops.add(Signal::SIGQUIT);
     stops
         .thread_block()
-        .context("blocking SIGINT, SIGTERM and SIGHUP")?;
+        .context("blocking SIGINT, SIGTERM, SIGHUP and SIGQUIT")?;
     let stop = Arc::new(AtomicBool::new(false));
     let flag = stop.clone();
     let thread = std::thread::Builder::new()

@@ -6,6 +6,7 @@ use crate::output::{plural, print_json, to_stderr};
 use anyhow::{Context, bail};
 use forklab_guard::cgroup::CgroupError;
 use forklab_guard::jail::{self, JailError, JailOptions, JailReport};
+use forklab_spawn::Step;
 use nix::unistd::{Gid, Group, Uid, User, getgrouplist};
 use std::ffi::CString;
 use std::io::ErrorKind;
@@ -17,7 +18,7 @@ pub(crate) fn run(args: JailArgs) -> anyhow::Result<Outcome> {
         program,
         args: command.collect(),
         pids_max: args.pids_max,
-        nproc: args.nproc.filter(|&n| n != u64::MAX),
+        nproc: args.nproc,
         uid: None,
         gid: None,
         groups: None,
@@ -37,11 +38,13 @@ pub(crate) fn run(args: JailArgs) -> anyhow::Result<Outcome> {
     }
     let report = match jail::run(&opts) {
         Ok(report) => report,
-        Err(JailError::Spawn(e)) if matches!(e.kind(), ErrorKind::NotFound) => {
+        // As a shell: 127 when the program is not found, 126 when it cannot be executed;
+        // a failure of any other step (the uid, the cgroup) is a runtime error.
+        Err(JailError::Spawn(e)) if e.step() == Step::Exec && e.kind() == ErrorKind::NotFound => {
             to_stderr!("forklab: error: {:#}", anyhow::Error::from(e));
             return Ok(Outcome::Exit(127));
         }
-        Err(JailError::Spawn(e)) if matches!(e.kind(), ErrorKind::PermissionDenied) => {
+        Err(JailError::Spawn(e)) if e.step() == Step::Exec => {
             to_stderr!("forklab: error: {:#}", anyhow::Error::from(e));
             return Ok(Outcome::Exit(126));
         }
@@ -65,8 +68,10 @@ fn summary(r: &JailReport) -> String {
         format!("interrupted by signal {signal}")
     } else if let Some(signal) = r.signal {
         format!("killed by signal {signal}")
+    } else if let Some(code) = r.exit_code {
+        format!("exited with {code}")
     } else {
-        format!("exited with {}", r.exit_code.unwrap_or(0))
+        "ended with no status to report".to_string()
     };
     format!(
         "{ended} after {:.2} s; peak {} of {}; {} refused; {} killed; cgroup {}",

@@ -42,6 +42,13 @@ fn a_bad_config_names_the_file_and_the_key() {
         let line = error_line(["guard", "--config", path]);
         assert!(line.contains(&format!("{path}: {expected}")), "{line}");
     }
+    let file = config("exempt_users = [\"no-such-user-here\"]\n");
+    let path = file.path().to_str().unwrap();
+    let line = error_line(["guard", "--config", path]);
+    assert!(
+        line.contains(&format!("{path}: exempt_users: unknown user")),
+        "{line}"
+    );
     let line = error_line(["guard", "--config", "/no/such/guard.toml"]);
     assert!(line.contains("cannot read /no/such/guard.toml"), "{line}");
 }
@@ -299,6 +306,8 @@ fn a_dry_run_only_reports() {
     assert_eq!(jail["timed_out"], true, "the bomb ran on: {jail}");
     let (code, stderr, events) = daemon.stop();
     assert_eq!(code, Some(0), "{stderr}");
+    // Only logged, the bomb goes on: one burst, one incident, however long it runs.
+    assert_eq!(events.lines().count(), 1, "{events}");
     let line = events.lines().next().expect("an incident line");
     assert!(stderr.contains(line), "the same line on stderr: {stderr}");
     let incident: Value = serde_json::from_str(line).unwrap();

@@ -209,6 +209,39 @@ fn the_articles_bash_line_leaves_nothing_behind() {
 }
 
 #[test]
+fn a_group_made_inside_the_jail_is_emptied_and_removed_too() {
+    if let Some(why) = cannot() {
+        return skip(why);
+    }
+    if !Path::new("/sys/fs/cgroup/pids/cgroup.procs").exists() {
+        return skip("no v1 pids hierarchy");
+    }
+    // A root command may make cgroups of its own inside its group (a container runtime
+    // does): what it puts there is ended and removed with the rest.
+    let marker = format!("{}.5", std::process::id());
+    let script = format!(
+        "cg=/sys/fs/cgroup/pids$(grep :pids: /proc/self/cgroup | cut -d: -f3); \
+         mkdir $cg/sub && sleep {marker} & sleep 0.2; echo $! > $cg/sub/cgroup.procs; exit 0"
+    );
+    let (code, json) = jail(&["--", "sh", "-c", &script]);
+    assert_eq!(code, 0, "{json}");
+    assert!(json["killed_leftovers"].as_u64().unwrap() >= 1, "{json}");
+    assert!(
+        !leftover_group(json["cgroup_dir"].as_str().unwrap()),
+        "{json}"
+    );
+    let left = std::process::Command::new("pgrep")
+        .args(["-f", &format!("sleep {marker}")])
+        .output();
+    if let Ok(left) = left {
+        assert!(
+            left.stdout.is_empty(),
+            "the sleep in the sub-group survived"
+        );
+    }
+}
+
+#[test]
 fn a_signal_to_forklab_ends_everything() {
     if let Some(why) = cannot() {
         return skip(why);
@@ -246,6 +279,19 @@ fn user_group_and_nproc_reach_the_command() {
     let out = forklab(args.iter().chain(&[script])).output().unwrap();
     let expected = "61104\n61104\nMax processes 7 7 processes \n";
     assert_eq!(String::from_utf8_lossy(&out.stdout), expected);
+    let script = "grep 'Max processes' /proc/self/limits | tr -s ' '";
+    let out = forklab(["jail", "--nproc", "unlimited", "--", "sh", "-c", script])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() == Some(2) && stderr.contains("setrlimit failed: Operation not permitted")
+    {
+        // Raising a hard limit needs CAP_SYS_RESOURCE, which some sandboxes drop from root.
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        return skip("no CAP_SYS_RESOURCE here: --nproc unlimited is refused, as it should be");
+    }
+    let expected = "Max processes unlimited unlimited processes \n";
+    assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{stderr}");
 }
 
 #[test]

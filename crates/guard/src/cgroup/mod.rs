@@ -62,12 +62,12 @@ pub enum CgroupError {
     )]
     NoPidsController,
     /// Creating the group was refused: not root, and `parent` is not delegated to us.
-    #[error("cannot create a cgroup in {}: {source}", parent.display())]
+    #[error("cannot create a cgroup in {}: {error}", parent.display())]
     NotPermitted {
         /// Where the group was to be created.
         parent: PathBuf,
         /// The kernel's refusal.
-        source: io::Error,
+        error: io::Error,
     },
     /// The parent directory given is not a cgroup that can hold a pids-capped group.
     #[error("{}: {why}", parent.display())]
@@ -88,23 +88,23 @@ pub enum CgroupError {
         waited: Duration,
     },
     /// Reading or writing a cgroup file failed.
-    #[error("{what} {}: {source}", path.display())]
+    #[error("{what} {}: {error}", path.display())]
     Io {
         /// What was being done ("reading", "writing").
         what: &'static str,
         /// The file.
         path: PathBuf,
         /// The error.
-        source: io::Error,
+        error: io::Error,
     },
 }
 
 impl CgroupError {
-    fn io(what: &'static str, path: &Path, source: io::Error) -> CgroupError {
+    fn io(what: &'static str, path: &Path, error: io::Error) -> CgroupError {
         CgroupError::Io {
             what,
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
 }
@@ -129,7 +129,8 @@ pub struct PidsGroup {
 /// What ending a group's tasks did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Killed {
-    /// Processes signalled (members of the group when it was stopped; threads not counted).
+    /// Processes signalled (members of the group when it was stopped, each counted once;
+    /// threads not counted).
     pub processes: u64,
     /// Rounds of freeze-and-kill (or stop-and-kill) it took.
     pub rounds: u32,
@@ -223,10 +224,15 @@ impl PidsGroup {
         Ok(events_max(&text))
     }
 
-    /// The processes in the group now.
+    /// The processes in the group now, and in any group a member made inside it.
     pub fn procs(&self) -> Result<Vec<i32>, CgroupError> {
         let text = self.read("cgroup.procs")?;
-        Ok(parse_pids(&text))
+        let mut pids = parse_pids(&text);
+        for sub in subgroups(&self.dir) {
+            let text = std::fs::read_to_string(sub.join("cgroup.procs")).unwrap_or_default();
+            pids.extend(parse_pids(&text));
+        }
+        Ok(pids)
     }
 
     /// Ends every task in the group, without ever signalling a process outside it (see the
@@ -234,8 +240,10 @@ impl PidsGroup {
     pub fn kill_all(&self, within: Duration) -> Result<Killed, CgroupError> {
         let start = Instant::now();
         let mut killed = Killed::default();
+        let mut signalled = std::collections::HashSet::new();
         loop {
             if self.is_empty()? {
+                killed.processes = signalled.len() as u64;
                 return Ok(killed);
             }
             if start.elapsed() >= within {
@@ -247,11 +255,11 @@ impl PidsGroup {
                 });
             }
             killed.rounds += 1;
-            killed.processes += match (self.version, &self.freezer) {
+            signalled.extend(match (self.version, &self.freezer) {
                 (Version::V2, _) => self.kill_v2()?,
                 (Version::V1, Some(freezer)) => self.kill_v1_frozen(freezer)?,
                 (Version::V1, None) => self.stop_then_kill()?,
-            };
+            });
             self.wait_empty(Duration::from_millis(200).min(within.saturating_sub(start.elapsed())));
         }
     }
@@ -265,21 +273,31 @@ impl PidsGroup {
         Ok(killed)
     }
 
+    /// Removes the group and its freezer twin, with any groups made inside them (deepest
+    /// first). Each is tried even when another could not be removed; the first error is
+    /// returned.
     fn rmdirs(&self, within: Duration) -> Result<(), CgroupError> {
         let start = Instant::now();
-        for dir in std::iter::once(&self.dir).chain(&self.freezer) {
-            loop {
-                match std::fs::remove_dir(dir) {
-                    Ok(()) => break,
-                    Err(e) if e.kind() == io::ErrorKind::NotFound => break,
-                    Err(e) if start.elapsed() >= within => {
-                        return Err(CgroupError::io("removing", dir, e));
+        let mut first_error = None;
+        for top in std::iter::once(&self.dir).chain(&self.freezer) {
+            let mut dirs = subgroups(top);
+            dirs.reverse();
+            dirs.push(top.clone());
+            for dir in &dirs {
+                loop {
+                    match std::fs::remove_dir(dir) {
+                        Ok(()) => break,
+                        Err(e) if e.kind() == io::ErrorKind::NotFound => break,
+                        Err(e) if start.elapsed() >= within => {
+                            first_error.get_or_insert(CgroupError::io("removing", dir, e));
+                            break;
+                        }
+                        Err(_) => std::thread::sleep(Duration::from_millis(5)),
                     }
-                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
                 }
             }
         }
-        Ok(())
+        first_error.map_or(Ok(()), Err)
     }
 
     fn is_empty(&self) -> Result<bool, CgroupError> {
@@ -297,8 +315,8 @@ impl PidsGroup {
         }
     }
 
-    /// v2: freeze, count, `cgroup.kill`, thaw.
-    fn kill_v2(&self) -> Result<u64, CgroupError> {
+    /// v2: freeze, count, `cgroup.kill`, thaw. Returns the members it found.
+    fn kill_v2(&self) -> Result<Vec<i32>, CgroupError> {
         let frozen = self.write("cgroup.freeze", "1").is_ok()
             && wait_for(Duration::from_millis(500), || {
                 self.read("cgroup.events")
@@ -319,11 +337,11 @@ impl PidsGroup {
             Ok(())
         };
         let _ = self.write("cgroup.freeze", "0");
-        result.map(|()| members.len() as u64)
+        result.map(|()| members)
     }
 
     /// v1 with a freezer twin: freeze, SIGKILL every member, thaw.
-    fn kill_v1_frozen(&self, freezer: &Path) -> Result<u64, CgroupError> {
+    fn kill_v1_frozen(&self, freezer: &Path) -> Result<Vec<i32>, CgroupError> {
         let state = freezer.join("freezer.state");
         write_file(&state, "FROZEN")?;
         let frozen = wait_for(Duration::from_millis(500), || {
@@ -331,8 +349,14 @@ impl PidsGroup {
         });
         // Frozen: the members of the freezer twin (a process placed in the pids group alone
         // is in the group but not frozen).
-        let frozen_members = if frozen {
-            parse_pids(&std::fs::read_to_string(freezer.join("cgroup.procs")).unwrap_or_default())
+        let frozen_members: Vec<i32> = if frozen {
+            std::iter::once(freezer.to_path_buf())
+                .chain(subgroups(freezer))
+                .flat_map(|dir| {
+                    let text = std::fs::read_to_string(dir.join("cgroup.procs"));
+                    parse_pids(&text.unwrap_or_default())
+                })
+                .collect()
         } else {
             Vec::new()
         };
@@ -347,13 +371,13 @@ impl PidsGroup {
             }
         }
         write_file(&state, "THAWED")?;
-        Ok(members.len() as u64)
+        Ok(members)
     }
 
     /// v1 without a freezer: SIGSTOP every member until a pass finds every one stopped (a
     /// stopped task neither forks nor exits), then SIGKILL them. Each signal goes through a
     /// pidfd checked to be a member.
-    fn stop_then_kill(&self) -> Result<u64, CgroupError> {
+    fn stop_then_kill(&self) -> Result<Vec<i32>, CgroupError> {
         let deadline = Instant::now() + Duration::from_millis(500);
         loop {
             let members = self.procs()?;
@@ -368,7 +392,7 @@ impl PidsGroup {
                 for &pid in &members {
                     self.signal_member(pid, Signal::KILL);
                 }
-                return Ok(members.len() as u64);
+                return Ok(members);
             }
             std::thread::sleep(Duration::from_millis(1));
         }
@@ -468,7 +492,7 @@ fn enable_pids(parent: &Path) -> Result<(), CgroupError> {
     std::fs::write(&control, "+pids").map_err(|source| match source.raw_os_error() {
         Some(libc::EACCES | libc::EPERM | libc::EROFS) => CgroupError::NotPermitted {
             parent: parent.to_path_buf(),
-            source,
+            error: source,
         },
         _ => CgroupError::io("enabling pids in", &control, source),
     })
@@ -487,7 +511,7 @@ fn make_unique_dir(parent: &Path, name: &str) -> Result<PathBuf, CgroupError> {
                 return Err(match source.raw_os_error() {
                     Some(libc::EACCES | libc::EPERM | libc::EROFS) => CgroupError::NotPermitted {
                         parent: parent.to_path_buf(),
-                        source,
+                        error: source,
                     },
                     _ => CgroupError::io("creating", &dir, source),
                 });
@@ -515,7 +539,26 @@ fn line_names_group(line: &str, version: Version, relative: &str) -> bool {
         Version::V2 => id == "0" && controllers.is_empty(),
         Version::V1 => controllers.split(',').any(|c| c == "pids"),
     };
-    hierarchy && (path == relative || path.ends_with(relative))
+    // In the group or in a group made inside it.
+    let inside = format!("{relative}/");
+    hierarchy && (path == relative || path.ends_with(relative) || path.contains(&inside))
+}
+
+/// Every cgroup directory below `dir`, parents before children.
+fn subgroups(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = Vec::new();
+    let mut next = 0;
+    let mut at = Some(dir.to_path_buf());
+    while let Some(parent) = at {
+        for entry in std::fs::read_dir(&parent).into_iter().flatten().flatten() {
+            if entry.file_type().is_ok_and(|t| t.is_dir()) && found.len() < 10_000 {
+                found.push(entry.path());
+            }
+        }
+        at = found.get(next).cloned();
+        next += 1;
+    }
+    found
 }
 
 /// The count on the `max` line of a `pids.events` file.
@@ -766,6 +809,11 @@ mod tests {
         assert!(!line_names_group("8:pids:/", Version::V1, rel));
         assert!(line_names_group("0::/forklab-jail-7-0", Version::V2, rel));
         assert!(!line_names_group("0::/forklab-jail-7-01", Version::V2, rel));
+        assert!(line_names_group(
+            "0::/forklab-jail-7-0/sub/deeper",
+            Version::V2,
+            rel
+        ));
         assert!(!line_names_group("garbage", Version::V2, rel));
     }
 
