@@ -124,7 +124,9 @@ impl Responder {
             .name("forklab-responder".into())
             .spawn(move || {
                 if realtime {
-                    let _ = sys::sched::realtime(50);
+                    // Inherited by the signalling children: an ordinary process would wait
+                    // behind every runnable process of the bomb before it could send a signal.
+                    let _ = sys::sched::realtime_inherited(50);
                 }
                 for (uid, action) in inbox {
                     // Taken afresh: the guard may have been re-parented since.

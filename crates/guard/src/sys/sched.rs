@@ -13,6 +13,16 @@ pub(crate) struct Saved {
 /// every process it creates starts as `SCHED_OTHER` (a bomb must not inherit real time).
 /// Returns what to restore.
 pub(crate) fn realtime(priority: i32) -> io::Result<Saved> {
+    set_fifo(priority, true)
+}
+
+/// The same without `SCHED_RESET_ON_FORK`: for the responder, whose only children are the
+/// short-lived signallers that must outrun the bomb as it does.
+pub(crate) fn realtime_inherited(priority: i32) -> io::Result<Saved> {
+    set_fifo(priority, false)
+}
+
+fn set_fifo(priority: i32, reset_on_fork: bool) -> io::Result<Saved> {
     // SAFETY: sched_getscheduler(0) reads the calling thread's policy; no pointers.
     let policy = unsafe { libc::sched_getscheduler(0) };
     if policy < 0 {
@@ -26,7 +36,11 @@ pub(crate) fn realtime(priority: i32) -> io::Result<Saved> {
     let param = libc::sched_param {
         sched_priority: priority,
     };
-    let fifo = libc::SCHED_FIFO | libc::SCHED_RESET_ON_FORK;
+    let fifo = if reset_on_fork {
+        libc::SCHED_FIFO | libc::SCHED_RESET_ON_FORK
+    } else {
+        libc::SCHED_FIFO
+    };
     // SAFETY: a valid sched_param for the calling thread.
     if unsafe { libc::sched_setscheduler(0, fifo, &param) } < 0 {
         return Err(io::Error::last_os_error());
