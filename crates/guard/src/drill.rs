@@ -12,9 +12,9 @@
 use crate::bomb::{self, BombKind};
 use crate::cgroup::{CgroupError, PidsGroup};
 use crate::guard::{self, GuardConfig, GuardError, Incident, Report};
+use crate::reap::{Reaper, Subreaper};
 use crate::respond::{self, Action};
 use forklab_spawn::Command;
-use nix::sys::wait::{WaitPidFlag, WaitStatus, waitpid};
 use serde::Serialize;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -207,8 +207,7 @@ pub fn drill(
             ));
         }
     }
-    let was_subreaper = rustix::process::child_subreaper().ok().flatten().is_some();
-    let _ = rustix::process::set_child_subreaper(rustix::process::Pid::from_raw(1));
+    let subreaper = Subreaper::become_one();
     let realtime = crate::sys::sched::realtime(30).ok();
     let mut lost = 0;
     let result = (|| -> Result<(Vec<BombResult>, BenignResult), DrillError> {
@@ -229,10 +228,8 @@ pub fn drill(
     }
     stop_guard();
     let joined = guard_thread.join();
-    reap_orphans(Duration::from_secs(2));
-    if !was_subreaper {
-        let _ = rustix::process::set_child_subreaper(None);
-    }
+    Reaper::default().all(Duration::from_secs(2));
+    drop(subreaper);
     let (bombs, benign) = result?;
     match joined {
         Ok(Ok(())) => {}
@@ -302,7 +299,7 @@ fn run_bomb(
                 Ok(Report::Lost { .. }) => *lost += 1,
                 _ => {}
             }
-            reap_ready();
+            Reaper::default().ready();
         }
     }
     let survivors = crate::procfs::tasks_of(opts.uid)
@@ -313,7 +310,7 @@ fn run_bomb(
     let refused = group.forks_refused().unwrap_or(0);
     // The safety net: whatever the guard did, nothing of the bomb is left.
     let removed = group.remove(Duration::from_secs(10));
-    reap_orphans(Duration::from_secs(2));
+    Reaper::default().all(Duration::from_secs(2));
     spawned?;
     removed?;
     interrupted(interrupt)?;
@@ -398,24 +395,4 @@ fn run_benign(
         serial_s: serial,
         parallel_s: parallel,
     })
-}
-
-/// Reaps every child that has ended.
-fn reap_ready() -> bool {
-    loop {
-        match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-            Ok(WaitStatus::StillAlive) => return false,
-            Ok(_) => {}
-            Err(nix::errno::Errno::EINTR) => {}
-            Err(_) => return true,
-        }
-    }
-}
-
-/// Reaps until no child is left, for at most `within`.
-fn reap_orphans(within: Duration) {
-    let start = Instant::now();
-    while !reap_ready() && start.elapsed() < within {
-        std::thread::sleep(Duration::from_millis(1));
-    }
 }

@@ -13,11 +13,11 @@
 //! behind all of them before it could end them.
 
 use crate::cgroup::{CgroupError, PidsGroup, Version};
+use crate::reap::{Reaper, Subreaper};
 use crate::sys;
 use forklab_spawn::{Command, Resource, Rlimit, SpawnError, WaitStatus};
 use nix::sys::signal::{SigSet, SigmaskHow, Signal as NixSignal, pthread_sigmask};
 use nix::sys::signalfd::{SfdFlags, SignalFd};
-use nix::sys::wait::{WaitPidFlag, WaitStatus as NixWaitStatus, waitpid};
 use rustix::event::{PollFd, PollFlags};
 use serde::Serialize;
 use std::ffi::OsString;
@@ -167,21 +167,18 @@ pub fn run(opts: &JailOptions) -> Result<JailReport, JailError> {
             return Err(e.into());
         }
     };
-    let was_subreaper = rustix::process::child_subreaper().ok().flatten().is_some();
-    let _ = rustix::process::set_child_subreaper(rustix::process::Pid::from_raw(1));
+    let subreaper = Subreaper::become_one();
     let realtime = sys::sched::realtime(10).ok();
     let start = Instant::now();
     let mut reaper = Reaper::default();
     let outcome = supervise(&group, opts, &mask, start, &mut reaper);
     // Whatever happened, nothing of the command is left, nothing unreaped, and the group goes.
     let killed = group.kill_all(Duration::from_secs(10));
-    reaper.reap_all(Duration::from_secs(5));
+    reaper.all(Duration::from_secs(5));
     if let Some(saved) = realtime {
         sys::sched::restore(saved);
     }
-    if !was_subreaper {
-        let _ = rustix::process::set_child_subreaper(None);
-    }
+    drop(subreaper);
     let version = group.version();
     let cgroup_dir = group.dir().to_path_buf();
     let peak = group.peak();
@@ -207,58 +204,12 @@ pub fn run(opts: &JailOptions) -> Result<JailReport, JailError> {
     if let Ending::Interrupted(signal) = ending {
         report.interrupted_by = Some(signal);
     }
-    match reaper.command_status {
+    match reaper.status {
         Some(WaitStatus::Exited(code)) => report.exit_code = Some(code),
         Some(WaitStatus::Signaled { signal, .. }) => report.signal = Some(signal.as_raw()),
         _ => {}
     }
     Ok(report)
-}
-
-/// Reaps the calling process's children: the command (keeping its status) and the orphans
-/// that come to it as a subreaper.
-#[derive(Default)]
-struct Reaper {
-    command: Option<i32>,
-    command_status: Option<WaitStatus>,
-}
-
-impl Reaper {
-    /// Reaps every child that has ended; true once there is no child at all.
-    fn reap_ready(&mut self) -> bool {
-        loop {
-            match waitpid(None, Some(WaitPidFlag::WNOHANG)) {
-                Ok(NixWaitStatus::StillAlive) => return false,
-                Ok(status) => {
-                    if status.pid().map(|p| p.as_raw()) == self.command {
-                        self.command_status = match status {
-                            NixWaitStatus::Exited(_, code) => Some(WaitStatus::Exited(code)),
-                            NixWaitStatus::Signaled(_, signal, core_dumped) => {
-                                forklab_spawn::Signal::new(signal as i32).map(|signal| {
-                                    WaitStatus::Signaled {
-                                        signal,
-                                        core_dumped,
-                                    }
-                                })
-                            }
-                            _ => self.command_status,
-                        };
-                    }
-                }
-                Err(nix::errno::Errno::EINTR) => {}
-                Err(_) => return true,
-            }
-        }
-    }
-
-    /// Reaps until no child is left, for at most `within` (every child is in the group,
-    /// which is empty by now, so each is dead or about to be).
-    fn reap_all(&mut self, within: Duration) {
-        let start = Instant::now();
-        while !self.reap_ready() && start.elapsed() < within {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    }
 }
 
 /// Spawns the command into the group and waits for its end, the timeout or a stop signal,
@@ -294,15 +245,15 @@ fn supervise(
         cmd.uid(uid);
     }
     let child = cmd.spawn()?;
-    reaper.command = Some(child.id().as_raw());
+    reaper.watched = Some(child.id().as_raw());
     let mut peak = 0;
     // Woken by SIGCHLD or a stop signal; every 100 ms also to sample the task count for
     // kernels without `pids.peak`.
     let tick = Duration::from_millis(100);
     let ending = loop {
         peak = peak.max(group.current().unwrap_or(0));
-        reaper.reap_ready();
-        if reaper.command_status.is_some() {
+        reaper.ready();
+        if reaper.status.is_some() {
             break Ending::Exited;
         }
         let mut wait = tick;

@@ -22,7 +22,10 @@ pub mod guard;
 pub mod jail;
 pub mod metrics;
 pub mod procfs;
+mod reap;
 pub mod respond;
 
 #[allow(unsafe_code)]
 mod sys;
+#[cfg(test)]
+mod testing;

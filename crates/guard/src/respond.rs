@@ -313,16 +313,7 @@ fn signal_each(uid: u32, signal: Signal, exclude: &[i32]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use forklab_spawn::Command;
-
-    fn skip(why: &str) {
-        use std::io::Write;
-        let name = std::thread::current()
-            .name()
-            .unwrap_or("a test")
-            .to_string();
-        let _ = writeln!(std::io::stderr(), "SKIPPED {name}: {why}");
-    }
+    use crate::testing::{as_user, skip};
 
     /// A few processes of `uid`, each a shell that forks sleeps for ever, and a bystander
     /// of another uid; runs `respond` and checks only the user's processes are gone.
@@ -331,23 +322,9 @@ mod tests {
             return skip("the responder needs root");
         }
         let mut victims: Vec<_> = (0..3)
-            .map(|_| {
-                Command::new("sh")
-                    .args(["-c", "while :; do sleep 0.05; done"])
-                    .uid(uid)
-                    .gid(uid)
-                    .groups(&[uid])
-                    .spawn()
-                    .unwrap()
-            })
+            .map(|_| as_user(uid, "sh", &["-c", "while :; do sleep 0.05; done"]))
             .collect();
-        let mut bystander = Command::new("sleep")
-            .arg("30")
-            .uid(uid + 1)
-            .gid(uid + 1)
-            .groups(&[uid + 1])
-            .spawn()
-            .unwrap();
+        let mut bystander = as_user(uid + 1, "sleep", &["30"]);
         std::thread::sleep(Duration::from_millis(100));
         let response = respond(uid, Action::Kill, &exclusions());
         assert_eq!(response.method, Method::KillAsUser);
@@ -394,15 +371,7 @@ mod tests {
              kill -STOP -1 2>/dev/null; done"
         );
         let mut victims: Vec<_> = (0..4)
-            .map(|_| {
-                Command::new("sh")
-                    .args(["-c", &script])
-                    .uid(uid)
-                    .gid(uid)
-                    .groups(&[uid])
-                    .spawn()
-                    .unwrap()
-            })
+            .map(|_| as_user(uid, "sh", &["-c", &script]))
             .collect();
         std::thread::sleep(Duration::from_millis(100));
         let r = respond(uid, Action::Kill, &exclusions());
@@ -424,13 +393,7 @@ mod tests {
             return skip("the responder needs root");
         }
         let uid = 61303;
-        let mut child = Command::new("sleep")
-            .arg("30")
-            .uid(uid)
-            .gid(uid)
-            .groups(&[uid])
-            .spawn()
-            .unwrap();
+        let mut child = as_user(uid, "sleep", &["30"]);
         let r = respond(uid, Action::Stop, &exclusions());
         assert_eq!((r.tasks_stopped, r.survivors), (1, 0), "{r:?}");
         assert_eq!(procfs::tasks_of(uid).first().map(|t| t.state), Some('T'));
@@ -444,20 +407,8 @@ mod tests {
             return skip("the responder needs root");
         }
         let uid = 61304;
-        let mut spared = Command::new("sleep")
-            .arg("30")
-            .uid(uid)
-            .gid(uid)
-            .groups(&[uid])
-            .spawn()
-            .unwrap();
-        let mut hit = Command::new("sleep")
-            .arg("30")
-            .uid(uid)
-            .gid(uid)
-            .groups(&[uid])
-            .spawn()
-            .unwrap();
+        let mut spared = as_user(uid, "sleep", &["30"]);
+        let mut hit = as_user(uid, "sleep", &["30"]);
         std::thread::sleep(Duration::from_millis(50));
         signal_each(uid, Signal::KILL, &[spared.id().as_raw()]);
         assert!(!hit.wait().unwrap().success());

@@ -625,6 +625,7 @@ fn is_stopped(pid: i32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::skip;
     use forklab_spawn::Command;
 
     /// Why the kill tests cannot run here, if they cannot.
@@ -637,15 +638,6 @@ mod tests {
             Some(root) => Some(format!("no cgroup hierarchy at {}", root.display())),
             None => Some("the hierarchy is not mounted".into()),
         }
-    }
-
-    fn skip(why: &str) {
-        use std::io::Write;
-        let name = std::thread::current()
-            .name()
-            .unwrap_or("a test")
-            .to_string();
-        let _ = writeln!(std::io::stderr(), "SKIPPED {name}: {why}");
     }
 
     /// A group made by hand, so that each kill path can be tried on whatever this machine
