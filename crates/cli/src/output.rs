@@ -125,6 +125,20 @@ pub(crate) fn progress_bar(total: u64, what: &str) -> ProgressBar {
     bar
 }
 
+/// A spinner on stderr with the time elapsed, or a hidden one when stderr is not a terminal.
+pub(crate) fn spinner(what: &str) -> ProgressBar {
+    if !io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    let style = ProgressStyle::with_template("{spinner} {prefix} {elapsed} {msg}")
+        .expect("a valid template");
+    bar.set_style(style);
+    bar.set_prefix(what.to_string());
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
 #[cfg(test)]
 mod tests {
     use super::{is_broken_pipe, one_line, plural};

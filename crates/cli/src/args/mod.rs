@@ -8,9 +8,11 @@ use std::path::PathBuf;
 mod echo;
 mod guard;
 mod jail;
+mod lab;
 pub(crate) use echo::*;
 pub(crate) use guard::*;
 pub(crate) use jail::*;
+pub(crate) use lab::*;
 mod limits;
 pub(crate) use limits::*;
 
@@ -32,6 +34,9 @@ pub(crate) struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// The main job: run every experiment and write DIR/report.json and a page to read,
+    /// DIR/index.html
+    Lab(LabArgs),
     /// Time spawn+wait per strategy as the parent grows (the HotOS 2019 "fork() in the road"
     /// figure, on this machine)
     SpawnCost(SpawnCostArgs),

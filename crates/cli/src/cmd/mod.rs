@@ -7,6 +7,7 @@ mod exec_limits;
 mod guard;
 mod inherit;
 mod jail;
+mod lab;
 mod limits;
 mod manpage;
 pub(crate) mod probe;
@@ -19,6 +20,7 @@ use crate::args::{Cli, Command};
 /// Runs the parsed command line.
 pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
+        Command::Lab(args) => lab::run(args),
         Command::SpawnCost(args) => spawn_cost::run(args),
         Command::Cat(args) => cat::run(args),
         Command::Inherit(args) => inherit::run(args),

@@ -16,7 +16,7 @@
 //! - `memory`: anonymous mappings with `madvise(2)` advice, `mlock(2)`, reading them in place.
 //! - `vfork`: a `clone(CLONE_VM|CLONE_VFORK)` child on a private stack that runs a function.
 //! - `process`: `fork(2)` in a multi-threaded process (thread count only), `atexit(3)`.
-//! - `limits`: `sysconf(_SC_ARG_MAX)`.
+//! - `limits`: `sysconf(_SC_ARG_MAX)`, and the C library's version.
 //! - `errno`: the C convention "-1 and errno" as an `io::Result`.
 //!
 //! Deliberately not here: anything `rustix` wraps safely (CPU affinity, `memfd_create`,
