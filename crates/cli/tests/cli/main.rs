@@ -11,6 +11,7 @@ mod exec_limits;
 mod guard;
 mod inherit;
 mod jail;
+mod lab;
 mod limits;
 mod packaging;
 mod race;

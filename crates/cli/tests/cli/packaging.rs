@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Every visible subcommand.
-const COMMANDS: [&str; 11] = [
+const COMMANDS: [&str; 12] = [
     "spawn-cost",
     "cat",
     "inherit",
@@ -18,6 +18,7 @@ const COMMANDS: [&str; 11] = [
     "jail",
     "limits",
     "guard",
+    "lab",
 ];
 
 /// Commands under a command, which get pages of their own (`forklab-echo-serve.1`).
