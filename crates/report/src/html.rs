@@ -56,8 +56,12 @@ impl Row {
 
 /// A table in a box that scrolls sideways when it is wider than the page.
 pub(crate) fn table(caption: &str, cols: &[Col], rows: &[Row]) -> String {
-    let mut out = String::from("<div class=\"table-wrap\"><table>");
-    w!(out, "<caption>{}</caption><thead><tr>", esc(caption));
+    // The title stays outside the scrolling box, so it wraps to the page's width.
+    let caption = esc(caption);
+    let mut out = format!(
+        "<p class=\"table-title\">{caption}</p><div class=\"table-wrap\"><table aria-label=\"{caption}\">"
+    );
+    out.push_str("<thead><tr>");
     for col in cols {
         let class = if col.numeric { " class=\"num\"" } else { "" };
         w!(out, "<th scope=\"col\"{class}>{}</th>", esc(&col.name));

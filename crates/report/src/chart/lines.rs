@@ -2,7 +2,7 @@
 //! sizes a sweep measured), each point with its spread as a whisker.
 
 use super::{
-    FONT, SMALL, Scale, Swatch, WIDTH, X_AXIS_HEIGHT, colour, fit, legend, marker, open,
+    FONT, Frame, SMALL, Scale, Swatch, X_AXIS_HEIGHT, both, colour, fit, legend, marker, open,
     text_width, tick_label,
 };
 use crate::html::esc;
@@ -47,10 +47,16 @@ pub(crate) struct Lines {
 }
 
 const PLOT_HEIGHT: f64 = 300.0;
+const NARROW_PLOT_HEIGHT: f64 = 260.0;
 
 impl Lines {
-    /// The chart as SVG.
+    /// The chart as SVG, wide and narrow.
     pub(crate) fn svg(&self) -> String {
+        both(|frame| self.draw(frame))
+    }
+
+    fn draw(&self, frame: Frame) -> String {
+        let width = frame.width;
         let entries: Vec<(Swatch, String)> = self
             .series
             .iter()
@@ -58,24 +64,29 @@ impl Lines {
             .map(|(i, s)| (Swatch::Series(i), s.name.clone()))
             .collect();
         let mut out = String::new();
-        let legend_h = legend(&mut out, &entries, (8.0, 4.0, WIDTH - 16.0), false);
+        let legend_h = legend(&mut out, &entries, (8.0, 4.0, width - 16.0), false);
         let ticks = self.scale.ticks();
         let tick_w = ticks
             .iter()
             .map(|t| text_width(&tick_label(*t), SMALL))
             .fold(0.0, f64::max);
-        let (x0, x1) = (tick_w + FONT + 22.0, WIDTH - 12.0);
-        let (top, bottom) = (legend_h + 14.0, legend_h + 14.0 + PLOT_HEIGHT);
+        let (x0, x1) = (tick_w + FONT + 22.0, width - 12.0);
+        let plot_height = if frame.narrow {
+            NARROW_PLOT_HEIGHT
+        } else {
+            PLOT_HEIGHT
+        };
+        let (top, bottom) = (legend_h + 14.0, legend_h + 14.0 + plot_height);
         open(
             &mut out,
+            frame,
             self.id,
             bottom + X_AXIS_HEIGHT + 6.0,
-            &self.title,
-            &self.desc,
+            (&self.title, &self.desc),
         );
-        legend(&mut out, &entries, (8.0, 4.0, WIDTH - 16.0), true);
+        legend(&mut out, &entries, (8.0, 4.0, width - 16.0), true);
         let y_of = |v: f64| bottom - self.scale.frac(v) * (bottom - top);
-        self.y_axis_svg(&mut out, &ticks, x0, (top, bottom), &y_of);
+        self.y_axis_svg(&mut out, &ticks, (x0, x1), (top, bottom), &y_of);
         let step = (x1 - x0) / self.categories.len().max(1) as f64;
         let x_of = |i: usize| x0 + step * (i as f64 + 0.5);
         self.x_axis_svg(&mut out, (x0, x1), bottom, step, &x_of);
@@ -116,7 +127,7 @@ impl Lines {
         &self,
         out: &mut String,
         ticks: &[f64],
-        x0: f64,
+        (x0, x1): (f64, f64),
         (top, bottom): (f64, f64),
         y_of: &dyn Fn(f64) -> f64,
     ) {
@@ -125,8 +136,7 @@ impl Lines {
             let y = y_of(*t);
             w!(
                 out,
-                "<line x1=\"{x0:.1}\" x2=\"{:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/>",
-                WIDTH - 12.0
+                "<line x1=\"{x0:.1}\" x2=\"{x1:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#ddd\"/>"
             );
             if last_y - y >= SMALL + 2.0 {
                 w!(
@@ -176,7 +186,7 @@ impl Lines {
             "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#222\">{}</text>",
             (x0 + x1) / 2.0,
             y + SMALL + FONT + 12.0,
-            esc(&fit(&self.x_axis, WIDTH - 20.0, FONT))
+            esc(&fit(&self.x_axis, x1 - x0, FONT))
         );
     }
 }

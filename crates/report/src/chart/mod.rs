@@ -18,8 +18,32 @@ pub(crate) use timeline::{Span, Timeline};
 use crate::html::esc;
 use crate::number;
 
-/// The width of every chart's coordinate system; the page scales it.
-pub(crate) const WIDTH: f64 = 640.0;
+/// The coordinate system a chart is drawn in. Each chart is drawn twice: for a wide page
+/// and for a phone (narrower, labels above the bars), and the stylesheet shows the one that
+/// fits, so text keeps a readable size on both.
+#[derive(Clone, Copy)]
+pub(crate) struct Frame {
+    /// The `viewBox` width; the page scales it to the column's width.
+    pub(crate) width: f64,
+    /// Whether it is the phone's drawing.
+    pub(crate) narrow: bool,
+}
+
+/// The wide drawing.
+pub(crate) const WIDE: Frame = Frame {
+    width: 640.0,
+    narrow: false,
+};
+/// The phone's drawing.
+pub(crate) const NARROW: Frame = Frame {
+    width: 360.0,
+    narrow: true,
+};
+
+/// Both drawings of a chart.
+pub(crate) fn both(draw: impl Fn(Frame) -> String) -> String {
+    draw(WIDE) + &draw(NARROW)
+}
 /// Text size of labels, in the chart's units.
 pub(crate) const FONT: f64 = 14.0;
 /// Text size of tick labels.
@@ -200,11 +224,23 @@ pub(crate) enum Swatch {
 }
 
 /// Opens an `<svg>` with its accessible name and description.
-pub(crate) fn open(out: &mut String, id: &str, height: f64, title: &str, desc: &str) {
-    let id = esc(id);
+pub(crate) fn open(
+    out: &mut String,
+    frame: Frame,
+    id: &str,
+    height: f64,
+    (title, desc): (&str, &str),
+) {
+    let (class, suffix) = if frame.narrow {
+        ("chart-narrow", "-narrow")
+    } else {
+        ("chart-wide", "")
+    };
+    let id = format!("{}{suffix}", esc(id));
+    let width = frame.width;
     w!(
         out,
-        "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {h:.0}\" \
+        "<svg class=\"chart {class}\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {h:.0}\" \
          role=\"img\" aria-labelledby=\"{id}-title {id}-desc\" font-family=\"system-ui, -apple-system, \
          'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif\" font-size=\"{FONT}\">\
          <title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>",
@@ -351,6 +387,7 @@ fn polygon(out: &mut String, fill: &str, points: &[(f64, f64)]) {
 /// A horizontal value axis under a plot from `x0` to `x1` at height `y`: grid lines up to
 /// `top`, tick labels and the axis title.
 pub(crate) fn x_axis(
+    frame: Frame,
     out: &mut String,
     scale: Scale,
     (x0, x1): (f64, f64),
@@ -376,13 +413,19 @@ pub(crate) fn x_axis(
             last_end = x + half;
         }
     }
+    // Centred under the plot when it fits there, else under the whole chart.
+    let room = (x0 + x1).min(2.0 * frame.width - x0 - x1) - 8.0;
+    let (centre, title) = if text_width(title, FONT) <= room {
+        ((x0 + x1) / 2.0, title.to_string())
+    } else {
+        (frame.width / 2.0, fit(title, frame.width - 12.0, FONT))
+    };
     w!(
         out,
         "<line x1=\"{x0:.1}\" x2=\"{x1:.1}\" y1=\"{y:.1}\" y2=\"{y:.1}\" stroke=\"#888\"/>\
-         <text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#222\">{}</text>",
-        (x0 + x1) / 2.0,
+         <text x=\"{centre:.1}\" y=\"{:.1}\" text-anchor=\"middle\" fill=\"#222\">{}</text>",
         y + SMALL + FONT + 12.0,
-        esc(&fit(title, WIDTH - 20.0, FONT))
+        esc(&title)
     );
 }
 

@@ -91,9 +91,9 @@ pub(crate) fn build(doc: &Value) -> Part {
     }
     let grid = Grid::new(&cells);
     part.finding = Some(finding(&grid));
-    chart(&mut part, &grid);
-    let n = count(doc, "n").map_or_else(|| "several".into(), |n| int(n as f64));
     let program = text(doc, "program").unwrap_or("a program");
+    chart(&mut part, &grid, program);
+    let n = count(doc, "n").map_or_else(|| "several".into(), |n| int(n as f64));
     part.push(&table(
         &format!("Median time to spawn and reap {program} ({n} runs per cell; 10th–90th percentile below)"),
         &columns(&grid),
@@ -106,41 +106,8 @@ fn finding(grid: &Grid) -> String {
     let (Some(&small), Some(&large)) = (grid.sizes.first(), grid.sizes.last()) else {
         return "Nothing was measured.".into();
     };
-    let pair = grid
-        .at("fork-exec", large)
-        .zip(grid.at("vfork-exec", large));
-    if let Some((fork, vfork)) = pair
-        && large > small
-        && vfork.median > 0.0
-    {
-        {
-            let mut s = format!(
-                "At {} MiB, fork+exec costs {} what vfork-exec does ({} against {})",
-                int(large),
-                ratio(fork.median / vfork.median),
-                us(fork.median),
-                us(vfork.median)
-            );
-            if let Some(base) = grid.at("vfork-exec", small).filter(|b| b.median > 0.0) {
-                let growth = vfork.median / base.median;
-                if growth < 1.25 {
-                    w!(
-                        s,
-                        ", and vfork-exec stays flat (within {}% of its cost at {} MiB)",
-                        int((growth - 1.0).abs() * 100.0),
-                        int(small)
-                    );
-                } else {
-                    w!(
-                        s,
-                        ", while vfork-exec grows {} from {} MiB",
-                        ratio(growth),
-                        int(small)
-                    );
-                }
-            }
-            return s + ".";
-        }
+    if let Some(s) = fork_against_vfork(grid, small, large) {
+        return s;
     }
     let at_large: Vec<&Cell> = grid.cells.iter().filter(|c| c.mib == large).collect();
     let fastest = at_large.iter().min_by(|a, b| a.median.total_cmp(&b.median));
@@ -165,7 +132,42 @@ fn finding(grid: &Grid) -> String {
     }
 }
 
-fn chart(part: &mut Part, grid: &Grid) {
+/// "At 1,024 MiB, fork+exec costs 69× what vfork-exec does …", when both were measured at
+/// more than one size.
+fn fork_against_vfork(grid: &Grid, small: f64, large: f64) -> Option<String> {
+    let fork = grid.at("fork-exec", large)?;
+    let vfork = grid
+        .at("vfork-exec", large)
+        .filter(|v| v.median > 0.0 && large > small)?;
+    let mut s = format!(
+        "At {} MiB, fork+exec costs {} what vfork-exec does ({} against {})",
+        int(large),
+        ratio(fork.median / vfork.median),
+        us(fork.median),
+        us(vfork.median)
+    );
+    if let Some(base) = grid.at("vfork-exec", small).filter(|b| b.median > 0.0) {
+        let growth = vfork.median / base.median;
+        if growth < 1.25 {
+            let within = int((growth - 1.0).abs() * 100.0);
+            w!(
+                s,
+                ", and vfork-exec stays flat (within {within}% of its cost at {} MiB)",
+                int(small)
+            );
+        } else {
+            w!(
+                s,
+                ", while vfork-exec grows {} from {} MiB",
+                ratio(growth),
+                int(small)
+            );
+        }
+    }
+    Some(s + ".")
+}
+
+fn chart(part: &mut Part, grid: &Grid, program: &str) {
     let values = grid
         .cells
         .iter()
@@ -202,7 +204,7 @@ fn chart(part: &mut Part, grid: &Grid) {
         scale,
     };
     part.figure(
-        "Median time to spawn /bin/true and wait for it, per strategy, as the parent's memory grows; whiskers span the 10th to 90th percentile.",
+        &format!("Median time to spawn {program} and wait for it, per strategy, as the parent's memory grows; whiskers span the 10th to 90th percentile."),
         &chart.svg(),
     );
 }
