@@ -69,8 +69,7 @@ pub(crate) fn build(doc: &Value) -> Part {
     }
     part.finding = Some(finding(&attributes));
     if flag(doc, "root") == Some(false) {
-        let uid =
-            count(doc, "uid").map_or_else(String::new, |u| format!(" (uid {})", int(u as f64)));
+        let uid = count(doc, "uid").map_or_else(String::new, |u| format!(" (uid {u})"));
         part.push(&note("note", &format!("Measured without root{uid}: attributes that need root (set-user-ID exec) are skipped.")));
     }
     part.push(&legend());

@@ -67,7 +67,7 @@ pub(crate) fn build(doc: &Value) -> Part {
 fn who(doc: &Value) -> String {
     let user = text(doc, "user").unwrap_or("the user");
     match count(doc, "uid") {
-        Some(uid) => format!("{user} (uid {})", int(uid as f64)),
+        Some(uid) => format!("{user} (uid {uid})"),
         None => user.to_string(),
     }
 }
