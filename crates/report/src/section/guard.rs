@@ -151,7 +151,7 @@ fn columns() -> Vec<crate::html::Col> {
         num_col("stopped"),
         num_col("killed"),
         num_col("survivors"),
-        num_col("forks refused by the cap"),
+        num_col("forks refused"),
     ]
 }
 
