@@ -55,11 +55,34 @@ impl Row {
 }
 
 /// A table in a box that scrolls sideways when it is wider than the page.
+/// A table longer than this is folded (`<details>`, no script needed) under its title, so
+/// that the findings and charts of the sections after it stay near the top of the page;
+/// it is left open when a row is marked (a mismatch must be seen).
+const FOLD_ROWS: usize = 12;
+
 pub(crate) fn table(caption: &str, cols: &[Col], rows: &[Row]) -> String {
     // The title stays outside the scrolling box, so it wraps to the page's width.
     let caption = esc(caption);
-    let mut out = format!(
-        "<p class=\"table-title\">{caption}</p><div class=\"table-wrap\"><table aria-label=\"{caption}\">"
+    let fold = rows.len() > FOLD_ROWS;
+    let mut out = String::new();
+    if fold {
+        let open = if rows.iter().any(|r| r.class == Some("mismatch")) {
+            " open"
+        } else {
+            ""
+        };
+        w!(
+            out,
+            "<details class=\"fold\"{open}><summary class=\"table-title\">{caption} \
+             <span class=\"rows\">({} rows)</span></summary>",
+            rows.len()
+        );
+    } else {
+        w!(out, "<p class=\"table-title\">{caption}</p>");
+    }
+    w!(
+        out,
+        "<div class=\"table-wrap\"><table aria-label=\"{caption}\">"
     );
     out.push_str("<thead><tr>");
     for col in cols {
@@ -82,6 +105,9 @@ pub(crate) fn table(caption: &str, cols: &[Col], rows: &[Row]) -> String {
         out.push_str("</tr>");
     }
     out.push_str("</tbody></table></div>");
+    if fold {
+        out.push_str("</details>");
+    }
     out
 }
 
@@ -116,5 +142,37 @@ mod tests {
             &[Row::plain(vec!["x".into(), "1".into()])],
         );
         assert!(t.contains("<th scope=\"row\">x</th><td class=\"num\">1</td>"));
+    }
+}
+
+#[cfg(test)]
+mod fold_tests {
+    use super::*;
+
+    fn rows(n: usize, marked: Option<usize>) -> Vec<Row> {
+        (0..n)
+            .map(|i| Row {
+                class: (Some(i) == marked).then_some("mismatch"),
+                cells: vec![i.to_string()],
+            })
+            .collect()
+    }
+
+    #[test]
+    fn long_tables_fold_and_stay_open_when_a_row_is_marked() {
+        let cols = [text_col("n")];
+        let short = table("Short", &cols, &rows(FOLD_ROWS, None));
+        assert!(!short.contains("<details") && short.contains("<p class=\"table-title\">Short"));
+        let long = table("Long", &cols, &rows(FOLD_ROWS + 1, None));
+        assert!(
+            long.starts_with("<details class=\"fold\"><summary"),
+            "{long}"
+        );
+        assert!(long.contains("(13 rows)") && long.ends_with("</details>"));
+        let marked = table("Marked", &cols, &rows(20, Some(7)));
+        assert!(
+            marked.starts_with("<details class=\"fold\" open>"),
+            "{marked}"
+        );
     }
 }

@@ -49,6 +49,15 @@ pub fn render(report: &Value) -> String {
     page::page(report, &section::all(report))
 }
 
+/// Each experiment's finding — the one sentence its section leads with — by its key in
+/// report.json, in page order; `None` where the section has none (skipped, failed, missing).
+pub fn findings(report: &Value) -> Vec<(&'static str, Option<String>)> {
+    section::all(report)
+        .into_iter()
+        .map(|s| (s.key, s.finding))
+        .collect()
+}
+
 /// What in a report could not be rendered as it should: another `report_version`, sections
 /// missing, failed or not in the shape this version reads, entries left out. Skipped
 /// sections are not problems. Empty for a complete report.

@@ -64,6 +64,18 @@ pub(crate) struct LabArgs {
     pub only: Vec<Step>,
 }
 
+/// `forklab report`.
+#[derive(Debug, Args)]
+#[command(after_help = REPORT_HELP)]
+pub(crate) struct ReportArgs {
+    /// A report.json written by `forklab lab`
+    #[arg(value_name = "REPORT_JSON")]
+    pub report: PathBuf,
+    /// Where index.html goes [default: the report's own directory]
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
 const LAB_HELP: &str = "\
 Runs every experiment of the article on this machine, one after another, each as forklab's own \
 command with --json: race --sweep, spawn-cost, inherit, exec-limits, echo compare, guard drill \
@@ -79,3 +91,14 @@ Examples:
 
 Exit status: 0 every step ran or was skipped; 1 a step failed (the rest ran; see the report); 2 \
 usage or runtime error (e.g. DIR cannot be written).";
+
+const REPORT_HELP: &str = "\
+Renders index.html again from a saved report.json (the page is a pure function of the JSON). \
+A report from another version or with missing fields still renders: each section says what it \
+lacks.
+
+Examples:
+  forklab report forklab-report/report.json
+  forklab report saved/report.json --out /tmp/page
+
+Exit status: 0 success; 2 the file cannot be read or is not JSON, or DIR cannot be written.";

@@ -37,6 +37,8 @@ pub(crate) enum Command {
     /// The main job: run every experiment and write DIR/report.json and a page to read,
     /// DIR/index.html
     Lab(LabArgs),
+    /// Render index.html again from a saved report.json
+    Report(ReportArgs),
     /// Time spawn+wait per strategy as the parent grows (the HotOS 2019 "fork() in the road"
     /// figure, on this machine)
     SpawnCost(SpawnCostArgs),

@@ -51,6 +51,8 @@ pub(crate) fn run(args: LabArgs) -> anyhow::Result<Outcome> {
         report[step.key()] = value;
     }
     save(&args.out, &report)?;
+    let page = args.out.join("index.html");
+    super::report::write_page(&report, &page)?;
     let mut failed = 0;
     for &step in &steps {
         let started = Instant::now();
@@ -61,10 +63,7 @@ pub(crate) fn run(args: LabArgs) -> anyhow::Result<Outcome> {
                 let result = run_step(&exe, step, args.quick);
                 bar.finish_and_clear();
                 match result {
-                    Ok(document) => {
-                        let line = summary(step, &document, started.elapsed().as_secs_f64());
-                        (document, line)
-                    }
+                    Ok(document) => (document, String::new()),
                     Err(error) => {
                         failed += 1;
                         let line = format!("failed: {error}");
@@ -75,9 +74,14 @@ pub(crate) fn run(args: LabArgs) -> anyhow::Result<Outcome> {
         };
         report[step.key()] = value;
         save(&args.out, &report)?;
+        super::report::write_page(&report, &page)?;
+        let line = if line.is_empty() {
+            summary(step, &report, started.elapsed().as_secs_f64())
+        } else {
+            line
+        };
         to_stderr!("forklab lab: {}: {line}", step.key());
     }
-    let page = args.out.join("index.html");
     to_stdout(|out| std::io::Write::write_fmt(out, format_args!("{}\n", page.display())))?;
     if failed > 0 {
         to_stderr!(
@@ -157,11 +161,16 @@ fn detail(error: &Option<String>) -> String {
     error.as_ref().map_or(String::new(), |e| format!(": {e}"))
 }
 
-/// The step's one-line summary.
-fn summary(step: Step, document: &Value, seconds: f64) -> String {
-    let _ = step;
-    let _ = document;
-    format!("done in {seconds:.1} s")
+/// The step's one-line summary: its section's finding, and how long it took.
+fn summary(step: Step, report: &Value, seconds: f64) -> String {
+    let finding = forklab_report::findings(report)
+        .into_iter()
+        .find(|(key, _)| *key == step.key())
+        .and_then(|(_, finding)| finding);
+    match finding {
+        Some(finding) => format!("{finding} ({seconds:.1} s)"),
+        None => format!("measured in {seconds:.1} s"),
+    }
 }
 
 /// Writes `report.json` whole, through a temporary file renamed over it, so that a reader (or

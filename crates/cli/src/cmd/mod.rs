@@ -12,6 +12,7 @@ mod limits;
 mod manpage;
 pub(crate) mod probe;
 mod race;
+mod report;
 mod spawn_cost;
 
 use crate::Outcome;
@@ -21,6 +22,7 @@ use crate::args::{Cli, Command};
 pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Lab(args) => lab::run(args),
+        Command::Report(args) => report::run(args),
         Command::SpawnCost(args) => spawn_cost::run(args),
         Command::Cat(args) => cat::run(args),
         Command::Inherit(args) => inherit::run(args),

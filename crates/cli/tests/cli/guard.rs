@@ -258,7 +258,11 @@ fn the_daemon_catches_a_bomb_and_reports_it_everywhere() {
     let incident: Value =
         serde_json::from_str(events.lines().next().expect("an incident")).unwrap();
     assert_eq!(incident["uid"], uid);
-    assert_eq!(incident["user"], Value::Null, "uid {uid} has no passwd entry: {incident}");
+    assert_eq!(
+        incident["user"],
+        Value::Null,
+        "uid {uid} has no passwd entry: {incident}"
+    );
     assert_eq!(incident["survivors"], 0);
     assert_eq!(incident["action"], "kill");
     assert!(incident["tasks"].as_u64().unwrap() >= 300, "{incident}");

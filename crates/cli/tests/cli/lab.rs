@@ -64,6 +64,65 @@ fn the_chosen_steps_are_measured_and_the_rest_marked_skipped() {
     }
     let stdout = String::from_utf8_lossy(&result.stdout);
     assert_eq!(stdout.trim(), out.join("index.html").to_str().unwrap());
+    let page = std::fs::read_to_string(out.join("index.html")).unwrap();
+    assert!(page.contains("What crosses fork and execve"));
+    assert!(page.contains("Skipped: not selected (--only)"));
+}
+
+/// The main job, end to end: every experiment measured (the drill only as root), the page
+/// written, a summary line per step that leads with the section's finding.
+#[test]
+fn the_quick_run_measures_every_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let result = forklab(["lab", "--quick", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert_eq!(result.status.code(), Some(0), "{stderr}");
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("report.json")).unwrap())
+            .unwrap();
+    for section in SECTIONS {
+        let value = &report[section];
+        if section == "guard" && !is_root() {
+            assert!(value["skipped"].as_str().unwrap().contains("needs root"));
+            continue;
+        }
+        assert!(value.is_object(), "{section}: {value}");
+        assert!(
+            value.get("skipped").is_none() && value.get("error").is_none(),
+            "{section}: {value}"
+        );
+    }
+    assert_eq!(report["machine"]["quick"], true);
+    let page = std::fs::read_to_string(dir.path().join("index.html")).unwrap();
+    let findings = forklab_report::findings(&report);
+    for (key, finding) in &findings {
+        if *key == "guard" && !is_root() {
+            continue;
+        }
+        let finding = finding
+            .as_ref()
+            .unwrap_or_else(|| panic!("{key} has no finding"));
+        assert!(
+            stderr.contains(&format!("forklab lab: {key}: {finding}")),
+            "{key}: {stderr}"
+        );
+        let escaped = finding
+            .replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;");
+        assert!(
+            page.contains(&escaped.replace('\'', "&#39;")) || page.contains(&escaped),
+            "{key}"
+        );
+    }
+    assert!(
+        forklab_report::check(&report).is_empty(),
+        "{:?}",
+        forklab_report::check(&report)
+    );
 }
 
 #[test]

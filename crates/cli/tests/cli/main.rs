@@ -15,5 +15,6 @@ mod lab;
 mod limits;
 mod packaging;
 mod race;
+mod report;
 mod set_id;
 mod spawn_cost;
