@@ -1,5 +1,5 @@
 //! `--grace`: once CMD has ended, `SIGTERM` to every descendant left, `SIGKILL` after the
-//! grace period, and no exit before init has no child left. See [`crate::descendants`] for
+//! grace period, and no exit before init has no child left. See the `descendants` module for
 //! how each one is reached without risking a recycled pid.
 
 use crate::descendants::signal_all;

@@ -50,7 +50,7 @@
 //!   `INT`, `QUIT` or `HUP`), `SIGKILL`, again and again until init has no child left — for
 //!   PID 1 or a subreaper, no child means no descendant. Init exits only then, so nothing
 //!   outlives it. How each descendant is signalled without risking a recycled pid is in
-//!   [`descendants`]'s notes (`kill(-1)` in PID 1 of a namespace; otherwise verified pidfds).
+//!   the notes of the private `descendants` module (`kill(-1)` in PID 1 of a namespace; otherwise verified pidfds).
 //!
 //! Deliberately not here: tini's respawn (`-R`) and license (`-l`), and restoring the signal
 //! mask: [`run`] leaves every signal blocked, since the process is about to exit with the code
@@ -263,5 +263,19 @@ fn forward(cmd: i32, group: bool, sig: i32) -> bool {
             tracing::warn!(signal = %name, to = target, "cannot forward: {e}");
             false
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_multi_threaded_caller_is_refused_before_anything_is_blocked() {
+        // libtest runs this test on a thread of its own: at least two threads.
+        let options = InitOptions::new("true", Vec::<OsString>::new());
+        assert!(matches!(run(&options), Err(InitError::Threads(n)) if n >= 2));
+        let error = run(&options).unwrap_err().to_string();
+        assert!(error.contains("single-threaded"), "{error}");
     }
 }

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Every visible subcommand.
-const COMMANDS: [&str; 12] = [
+const COMMANDS: [&str; 13] = [
     "spawn-cost",
     "cat",
     "inherit",
@@ -19,6 +19,7 @@ const COMMANDS: [&str; 12] = [
     "limits",
     "guard",
     "lab",
+    "init",
 ];
 
 /// Commands under a command, which get pages of their own (`forklab-echo-serve.1`).
