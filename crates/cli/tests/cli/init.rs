@@ -279,9 +279,18 @@ fn init_is_a_subreaper_outside_a_namespace() {
 fn init_grace_leaves_no_descendant() {
     // One descendant ignores SIGTERM (so needs the SIGKILL), one is an orphan; both hold
     // init's stdout, so reading it to the end proves that none is left.
-    let script = "(trap '' TERM; exec sleep 5) & (sleep 5 &); echo started; exit 4";
+    // CMD exits only once the first one ignores SIGTERM, or SIGTERM could beat its trap.
+    let dir = tempfile::tempdir().unwrap();
+    let ready = dir.path().join("ignoring");
+    let script = format!(
+        "(trap '' TERM; : > {0}; exec sleep 5) & (sleep 5 &); \\
+         while [ ! -e {0} ]; do sleep 0.01; done; echo started; exit 4",
+        ready.display()
+    );
+    let script = script.as_str();
     for mode in modes() {
         let start = Instant::now();
+        let _ = std::fs::remove_file(&ready);
         let out = init(mode, &["--grace", "200ms", "--", "sh", "-c", script])
             .stderr(Stdio::piped())
             .output()
