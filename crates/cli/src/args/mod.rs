@@ -7,10 +7,12 @@ use std::path::PathBuf;
 
 mod echo;
 mod guard;
+mod init;
 mod jail;
 mod lab;
 pub(crate) use echo::*;
 pub(crate) use guard::*;
+pub(crate) use init::*;
 pub(crate) use jail::*;
 pub(crate) use lab::*;
 mod limits;
@@ -71,6 +73,9 @@ pub(crate) enum Command {
     /// A fork-bomb guard daemon: catches a bomb from the kernel's process events and ends
     /// it; `guard drill` proves it on this machine
     Guard(GuardArgs),
+    /// A PID 1 for containers (tini's flags): reap every orphan, forward every signal to
+    /// CMD, pass its exit status on; --grace leaves no descendant behind
+    Init(InitArgs),
 }
 
 /// `forklab spawn-cost`.

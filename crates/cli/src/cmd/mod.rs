@@ -6,6 +6,7 @@ mod echo;
 mod exec_limits;
 mod guard;
 mod inherit;
+mod init;
 mod jail;
 mod lab;
 mod limits;
@@ -35,5 +36,6 @@ pub(crate) fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Jail(args) => jail::run(args),
         Command::Limits(args) => limits::run(args),
         Command::Guard(args) => guard::run(args),
+        Command::Init(args) => init::run(args),
     }
 }

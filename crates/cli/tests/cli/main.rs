@@ -10,6 +10,7 @@ mod echo_serve;
 mod exec_limits;
 mod guard;
 mod inherit;
+mod init;
 mod jail;
 mod lab;
 mod limits;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 /// Every visible subcommand.
-const COMMANDS: [&str; 13] = [
+const COMMANDS: [&str; 14] = [
     "spawn-cost",
     "cat",
     "inherit",
@@ -20,6 +20,7 @@ const COMMANDS: [&str; 13] = [
     "guard",
     "lab",
     "report",
+    "init",
 ];
 
 /// Commands under a command, which get pages of their own (`forklab-echo-serve.1`).
