@@ -419,3 +419,38 @@ fn init_bad_flags_are_usage_errors() {
     assert!(error_line(["init", "-p", "NOPE", "true"]).contains("not a signal"));
     assert!(error_line(["init", "--grace", "soon", "true"]).contains("duration"));
 }
+
+/// On a terminal (a pseudo-terminal from script(1)), CMD's own process group gets the
+/// foreground, as under tini (with -g too: tini does it whatever -g says), and init is not
+/// stopped by the terminal signals that come with it.
+#[test]
+fn init_gives_cmd_the_terminal() {
+    let exe = assert_cmd::cargo::cargo_bin("forklab");
+    let probe = "ps -o pid=,pgid=,tpgid= -p $$";
+    for flags in [&[][..], &["-g"]] {
+        let line = format!(
+            "{} init {} -- sh -c '{probe}'",
+            exe.display(),
+            flags.join(" ")
+        );
+        let out = Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .output();
+        let Ok(out) = out else {
+            return skip("script(1) is not installed: no pseudo-terminal to test with");
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        let ids: Vec<i64> = text
+            .split_whitespace()
+            .filter_map(|n| n.parse().ok())
+            .collect();
+        assert_eq!(ids.len(), 3, "{flags:?}: {text}");
+        let (pid, pgid, foreground) = (ids[0], ids[1], ids[2]);
+        assert_eq!(pgid, pid, "{flags:?}: CMD leads a group of its own");
+        assert_eq!(
+            foreground, pgid,
+            "{flags:?}: CMD's group is in the foreground"
+        );
+        assert_eq!(out.status.code(), Some(0), "{flags:?}: init ran to the end");
+    }
+}
