@@ -164,6 +164,8 @@ pub fn run(
     let mut connector = Connector::open(&options)?;
     let responder = Responder::start(config.realtime).map_err(GuardError::Responder)?;
     if config.realtime {
+        // Above the responder (30) and the drill (35): reading events is light and must
+        // never wait.
         let _ = sys::sched::realtime(40);
         sys::sched::lock_memory();
     }

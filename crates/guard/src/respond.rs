@@ -102,6 +102,16 @@ pub struct Response {
     pub zero_at: Option<Duration>,
 }
 
+/// The responder's `SCHED_FIFO` priority (the guard's event loop runs at 40).
+const RESPONDER_PRIORITY: i32 = 30;
+
+/// Sleeps as long as the last pass took (at least `floor`): a response runs at real-time
+/// priority and scans /proc, so without this it could hold a CPU for seconds against
+/// everything else that must run (the guard's loop, another guard, the drill's clock).
+fn pause_after(pass: Instant, floor: Duration) {
+    std::thread::sleep(pass.elapsed().max(floor));
+}
+
 /// The longest a response keeps sending stop passes before it kills anyway.
 const STOP_FOR: Duration = Duration::from_millis(500);
 /// The longest a response waits for the user's processes to be gone.
@@ -126,7 +136,9 @@ impl Responder {
                 if realtime {
                     // Inherited by the signalling children: an ordinary process would wait
                     // behind every runnable process of the bomb before it could send a signal.
-                    let _ = sys::sched::realtime_inherited(50);
+                    // Below the event loop (40): its reading is light and must not wait
+                    // behind a response's /proc scans; above every ordinary process.
+                    let _ = sys::sched::realtime_inherited(RESPONDER_PRIORITY);
                 }
                 for (uid, action) in inbox {
                     // Taken afresh: the guard may have been re-parented since.
@@ -218,6 +230,7 @@ pub fn respond(uid: u32, action: Action, exclude: &[i32]) -> Response {
     let mut previous = u64::MAX;
     let mut steady = 0;
     loop {
+        let pass = Instant::now();
         signal(Signal::STOP);
         response.stop_passes += 1;
         let tasks = procfs::tasks_of(uid);
@@ -241,7 +254,7 @@ pub fn respond(uid: u32, action: Action, exclude: &[i32]) -> Response {
             response.tasks_stopped = tasks.iter().filter(|t| stopped(t)).count() as u64;
             break;
         }
-        std::thread::sleep(Duration::from_micros(500));
+        pause_after(pass, Duration::from_micros(500));
     }
     if action == Action::Stop {
         let tasks = procfs::tasks_of(uid);
@@ -254,6 +267,7 @@ pub fn respond(uid: u32, action: Action, exclude: &[i32]) -> Response {
     response.tasks_killed = alive(&procfs::tasks_of(uid));
     let start = Instant::now();
     loop {
+        let pass = Instant::now();
         signal(Signal::KILL);
         let left = alive(&procfs::tasks_of(uid));
         if left == 0 {
@@ -264,7 +278,7 @@ pub fn respond(uid: u32, action: Action, exclude: &[i32]) -> Response {
             response.survivors = left;
             break;
         }
-        std::thread::sleep(Duration::from_millis(1));
+        pause_after(pass, Duration::from_millis(1));
     }
     if fell_back {
         response.method = Method::Pidfds;
