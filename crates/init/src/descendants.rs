@@ -55,8 +55,9 @@ impl Handle {
 }
 
 /// Sends `sig` to every descendant of init; returns how many were signalled (`None` for PID 1,
-/// which signals the whole namespace at once and counts nothing).
-pub(crate) fn signal_all(sig: i32, pid1: bool) -> io::Result<Option<usize>> {
+/// which signals the whole namespace at once and counts nothing). `warn`: log each one that
+/// could not be signalled (off for repeated passes, which would say the same every time).
+pub(crate) fn signal_all(sig: i32, pid1: bool, warn: bool) -> io::Result<Option<usize>> {
     if pid1 {
         return match kill(-1, sig) {
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(None),
@@ -69,7 +70,8 @@ pub(crate) fn signal_all(sig: i32, pid1: bool) -> io::Result<Option<usize>> {
         match handle.signal(sig) {
             Ok(()) => signalled += 1,
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {}
-            Err(e) => tracing::warn!(pid = handle.pid(), "cannot signal a descendant: {e}"),
+            Err(e) if warn => tracing::warn!(pid = handle.pid(), "cannot signal a descendant: {e}"),
+            Err(e) => tracing::debug!(pid = handle.pid(), "cannot signal a descendant: {e}"),
         }
     }
     Ok(Some(signalled))

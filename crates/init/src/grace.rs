@@ -19,10 +19,17 @@ pub struct Leftovers {
     pub killed: Option<usize>,
     /// Whether the grace period ran out (or init was told to stop again) with some left.
     pub grace_expired: bool,
+    /// Descendants that `SIGKILL` could not end (init may not signal them: a set-user-ID
+    /// program when init is not root), left behind when init gave up on them.
+    pub unkillable: usize,
 }
 
 /// How long to wait for `SIGCHLD` between two `SIGKILL` passes.
 const KILL_PASS: Duration = Duration::from_millis(50);
+
+/// The least time `SIGKILL` passes go on before init gives up on what it cannot kill (a whole
+/// grace period if that is longer).
+const KILL_AT_LEAST: Duration = Duration::from_secs(1);
 
 /// Ends every descendant; returns once there is none.
 pub(crate) fn shutdown(
@@ -39,7 +46,9 @@ pub(crate) fn shutdown(
     if children == Children::None {
         return Ok(left);
     }
-    left.terminated = signal_all(libc::SIGTERM, pid1)?;
+    left.terminated = signal_all(libc::SIGTERM, pid1, true)?;
+    // A stopped process keeps SIGTERM pending until it is continued.
+    signal_all(libc::SIGCONT, pid1, false)?;
     tracing::info!(count = ?left.terminated, ?grace, "SIGTERM to what CMD left");
     let deadline = Instant::now() + grace;
     loop {
@@ -60,14 +69,25 @@ pub(crate) fn shutdown(
         }
     }
     left.grace_expired = true;
-    left.killed = signal_all(libc::SIGKILL, pid1)?;
+    left.killed = signal_all(libc::SIGKILL, pid1, true)?;
     tracing::info!(count = ?left.killed, "SIGKILL to what is left");
+    let give_up = Instant::now() + grace.max(KILL_AT_LEAST);
     loop {
         signals.wait(Some(KILL_PASS))?;
         if reaper.reap()? == Children::None {
             return Ok(left);
         }
-        let again = signal_all(libc::SIGKILL, pid1)?;
+        if Instant::now() >= give_up {
+            left.unkillable = crate::descendants::children_of(std::process::id() as i32)
+                .len()
+                .max(1);
+            tracing::warn!(
+                left = left.unkillable,
+                "giving up on what SIGKILL cannot end (init may not signal it)"
+            );
+            return Ok(left);
+        }
+        let again = signal_all(libc::SIGKILL, pid1, false)?;
         tracing::debug!(count = ?again, "SIGKILL again");
     }
 }

@@ -162,7 +162,10 @@ pub fn run(options: &InitOptions) -> Result<InitReport, InitError> {
     single_threaded()?;
     let parent = rustix::process::getppid();
     let mut signals = SignalQueue::block_all().map_err(system("blocking signals"))?;
+    sys::signal::default_disposition(libc::SIGCHLD)
+        .map_err(system("setting SIGCHLD to its default action"))?;
     if let Some(signal) = options.parent_death_signal {
+        signals.forward_own(signal.as_raw());
         parent_death_signal(signal, parent)?;
     }
     let pid1 = std::process::id() == 1;
@@ -170,16 +173,21 @@ pub fn run(options: &InitOptions) -> Result<InitReport, InitError> {
         rustix::process::set_child_subreaper(rustix::process::Pid::from_raw(1))
             .map_err(|e| system("becoming a child subreaper")(e.into()))?;
     }
-    let cmd = spawn(options)?;
+    let foreground = in_foreground();
+    let cmd = spawn(options, foreground)?;
     tracing::info!(pid = cmd, pid1, "CMD started");
     let mut reaper = Reaper::new(cmd);
     let mut forwarded = 0;
-    while reaper.status.is_none() {
+    // With --grace, being told to stop ends everything, not CMD alone: the request goes to
+    // CMD, then the shutdown below follows.
+    let mut stopping = false;
+    while reaper.status.is_none() && !stopping {
         for &sig in signals.wait(None).map_err(system("reading signals"))? {
             if sig == libc::SIGCHLD {
                 reaper.reap().map_err(system("reaping"))?;
             } else if reaper.status.is_none() {
                 forwarded += u64::from(forward(cmd, options.process_group, sig));
+                stopping |= options.grace.is_some() && signals::is_stop_request(sig);
             }
         }
     }
@@ -191,7 +199,23 @@ pub fn run(options: &InitOptions) -> Result<InitReport, InitError> {
         ),
         None => None,
     };
-    let status = reaper.status.expect("the loop ends once CMD is reaped");
+    // CMD is reaped by now, unless it could not be killed: its status is what init exits
+    // with, so it is waited for.
+    while reaper.status.is_none() {
+        if signals
+            .wait(None)
+            .map_err(system("reading signals"))?
+            .contains(&libc::SIGCHLD)
+        {
+            reaper.reap().map_err(system("reaping"))?;
+        }
+    }
+    if foreground {
+        // CMD's group had the terminal; it is gone now, and the terminal comes back to
+        // init's group, so that whoever started init is not left in the background.
+        sys::terminal::take_back();
+    }
+    let status = reaper.status.expect("waited for just above");
     Ok(InitReport {
         status,
         exit_code: exit_code(status, &options.success_codes),
@@ -229,14 +253,14 @@ fn parent_death_signal(
 
 /// Starts CMD in a group of its own, with an empty mask and default dispositions, in the
 /// terminal's foreground when init has it.
-fn spawn(options: &InitOptions) -> Result<i32, SpawnError> {
+fn spawn(options: &InitOptions, foreground: bool) -> Result<i32, SpawnError> {
     let mut command = Command::new(&options.program);
     command
         .args(&options.args)
         .process_group(0)
         .reset_signal_mask(true)
         .reset_signal_dispositions(true);
-    if in_foreground() {
+    if foreground {
         sys::terminal::give_terminal_to_child(&mut command);
     }
     Ok(command.spawn()?.id().as_raw())

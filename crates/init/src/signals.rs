@@ -15,7 +15,12 @@ use std::time::Duration;
 #[derive(Debug)]
 pub(crate) struct SignalQueue {
     fd: OwnedFd,
+    raw: Vec<(i32, u32)>,
     taken: Vec<i32>,
+    /// A signal init sends itself that is still to be passed on (`-p` when the parent is
+    /// already gone); every other signal from init itself (a `SIGPIPE` from its own write to
+    /// a closed stderr) is init's own business and is not forwarded.
+    own_to_forward: Option<i32>,
 }
 
 impl SignalQueue {
@@ -30,8 +35,15 @@ impl SignalQueue {
         let fd = sys::signal::signalfd(&set)?;
         Ok(SignalQueue {
             fd,
+            raw: Vec::with_capacity(16),
             taken: Vec::with_capacity(16),
+            own_to_forward: None,
         })
+    }
+
+    /// Lets `sig` through when init sends it to itself (the parent-death signal).
+    pub(crate) fn forward_own(&mut self, sig: i32) {
+        self.own_to_forward = Some(sig);
     }
 
     /// Waits for signals, for at most `timeout` (for good with `None`), and returns those
@@ -44,7 +56,16 @@ impl SignalQueue {
         {
             return Ok(&self.taken);
         }
-        sys::signal::read_signals(self.fd.as_fd(), &mut self.taken)?;
+        self.raw.clear();
+        sys::signal::read_signals(self.fd.as_fd(), &mut self.raw)?;
+        let me = std::process::id();
+        for &(sig, from) in &self.raw {
+            if from == me && Some(sig) != self.own_to_forward && sig != libc::SIGCHLD {
+                tracing::debug!(signal = sig, "a signal from init itself, not forwarded");
+                continue;
+            }
+            self.taken.push(sig);
+        }
         Ok(&self.taken)
     }
 

@@ -48,9 +48,12 @@ fn install_logging(verbose: u8) {
         _ => "forklab_init=debug,info",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    // A log line that cannot be written (stderr a closed pipe) is dropped: tracing's own
+    // report of the failure would go to stderr again, and panic there.
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_ansi(std::io::stderr().is_terminal())
+        .log_internal_errors(false)
         .try_init();
 }

@@ -454,3 +454,113 @@ fn init_gives_cmd_the_terminal() {
         assert_eq!(out.status.code(), Some(0), "{flags:?}: init ran to the end");
     }
 }
+
+/// Review fixes: each one fails on the code before it.
+mod after_review {
+    use super::*;
+
+    fn exe() -> PathBuf {
+        assert_cmd::cargo::cargo_bin("forklab")
+    }
+
+    #[test]
+    fn an_ignored_sigchld_inherited_from_the_caller_does_not_hide_cmds_end() {
+        // An ignored SIGCHLD survives execve; with it the kernel reaps CMD itself and init
+        // would wait for ever.
+        let line = format!(
+            "trap '' CHLD; exec {} init -- sh -c 'exit 7'",
+            exe().display()
+        );
+        let mut child = Command::new("sh").args(["-c", &line]).spawn().unwrap();
+        assert_eq!(finish(&mut child, Duration::from_secs(10)), 7);
+    }
+
+    #[test]
+    fn signal_32_is_forwarded_not_obeyed() {
+        let mut child = Command::new(exe())
+            .args(["init", "--", "sleep", "5"])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        send(child.id() as i32, 32);
+        // sleep dies of signal 32; init lives to report it.
+        assert_eq!(finish(&mut child, Duration::from_secs(5)), 128 + 32);
+    }
+
+    #[test]
+    fn with_grace_a_stop_request_ends_every_descendant() {
+        let script = "trap '' TERM; sleep 31 & sleep 31 & wait";
+        let mut child = Command::new(exe())
+            .args(["init", "--grace", "500ms", "--", "sh", "-c", script])
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        let start = Instant::now();
+        send(child.id() as i32, 15);
+        // CMD ignores SIGTERM: the grace period ends it with SIGKILL, and its children too.
+        assert_eq!(finish(&mut child, Duration::from_secs(10)), 128 + 9);
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[test]
+    fn a_stopped_descendant_is_continued_so_that_sigterm_ends_it() {
+        let start = Instant::now();
+        let (code, _) = run(
+            Mode::Plain,
+            &[
+                "--grace",
+                "5s",
+                "--",
+                "sh",
+                "-c",
+                "sleep 30 & kill -STOP $!",
+            ],
+        );
+        assert_eq!(code, 0);
+        assert!(
+            start.elapsed() < Duration::from_secs(4),
+            "waited out the grace period"
+        );
+    }
+
+    #[test]
+    fn the_terminal_comes_back_to_the_caller() {
+        let line = format!(
+            "sh -c '{} init -- true; ps -o pgid=,tpgid= -p $$'",
+            exe().display()
+        );
+        let Ok(out) = Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .output()
+        else {
+            return skip("script(1) is not installed: no pseudo-terminal to test with");
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        let ids: Vec<&str> = text.split_whitespace().collect();
+        assert_eq!(ids.len(), 2, "{text}");
+        assert_eq!(
+            ids[0], ids[1],
+            "the caller's group has the terminal again: {text}"
+        );
+    }
+
+    #[test]
+    fn a_closed_stderr_is_no_reason_to_die() {
+        // stderr is a pipe whose reader is gone; -v makes init write a line per signal.
+        let mut child = Command::new(exe())
+            .args(["init", "-v", "--", "sleep", "1"])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stderr.take());
+        std::thread::sleep(Duration::from_millis(200));
+        send(child.id() as i32, 28);
+        // sleep ignores SIGWINCH by default: init reports sleep's own exit, not a panic
+        // (101) or a SIGPIPE of its own passed on to CMD.
+        assert_eq!(finish(&mut child, Duration::from_secs(5)), 0);
+    }
+}

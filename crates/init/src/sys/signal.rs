@@ -10,38 +10,72 @@ use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 /// A set of signals (`sigset_t`).
 pub(crate) struct SigSet(libc::sigset_t);
 
+/// The kernel's own `sigset_t`: one bit per signal, 64 signals (`_NSIG / 8` bytes), the size
+/// `rt_sigprocmask(2)` and `signalfd4(2)` take.
+const KERNEL_SIGSET: usize = 8;
+
 impl SigSet {
-    /// Every signal glibc lets a program use: `sigfillset(3)`, which leaves out the two
-    /// real-time signals glibc keeps for itself (32 and 33). The kernel silently drops
-    /// `SIGKILL` and `SIGSTOP` from any mask.
+    /// Every signal, the two real-time signals glibc keeps for itself (32 and 33, which
+    /// `sigfillset(3)` leaves out and glibc's `sigprocmask` quietly drops) included: their
+    /// default action would end init. The kernel ignores `SIGKILL` and `SIGSTOP` in any mask.
     pub(crate) fn full() -> SigSet {
         let mut set = MaybeUninit::<libc::sigset_t>::uninit();
-        // SAFETY: sigfillset initialises the whole set it is given; it cannot fail for a
-        // valid pointer.
-        unsafe { libc::sigfillset(set.as_mut_ptr()) };
+        // SAFETY: every byte of the set is written; all bits set is a valid sigset_t.
+        unsafe { std::ptr::write_bytes(set.as_mut_ptr(), 0xff, 1) };
         // SAFETY: initialised just above.
         SigSet(unsafe { set.assume_init() })
     }
 }
 
-/// `sigprocmask(SIG_BLOCK, set)`: adds `set` to the calling thread's mask.
+/// `rt_sigprocmask(SIG_BLOCK, set)`, the system call itself (glibc's wrapper would leave 32
+/// and 33 unblocked): adds `set` to the calling thread's mask.
 pub(crate) fn block(set: &SigSet) -> io::Result<()> {
-    // SAFETY: `set` is a valid sigset_t; the old-mask pointer may be null.
-    let ret = unsafe { libc::sigprocmask(libc::SIG_BLOCK, &set.0, std::ptr::null_mut()) };
+    let null = std::ptr::null_mut::<libc::sigset_t>();
+    // SAFETY: `set` is a valid sigset_t of at least KERNEL_SIGSET bytes; the old-mask pointer
+    // may be null.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_rt_sigprocmask,
+            libc::SIG_BLOCK,
+            &set.0,
+            null,
+            KERNEL_SIGSET,
+        )
+    };
+    check(ret).map(drop)
+}
+
+/// Puts `sig`'s disposition back to the default (`SIG_DFL`, no flags). For `SIGCHLD`: an
+/// ignored one (inherited across `execve`) makes the kernel reap children by itself and send
+/// no `SIGCHLD`, so init would never learn that CMD ended.
+pub(crate) fn default_disposition(sig: i32) -> io::Result<()> {
+    // SAFETY: sigaction is plain data; zeroed is SIG_DFL with no flags and an empty mask.
+    let action: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid sigaction; the old-action pointer may be null.
+    let ret = unsafe { libc::sigaction(sig, &action, std::ptr::null_mut()) };
     check(ret.into()).map(drop)
 }
 
-/// `signalfd(-1, set, SFD_CLOEXEC)`: a descriptor that reads the blocked signals of `set`.
+/// `signalfd4(-1, set, SFD_CLOEXEC)`: a descriptor that reads the blocked signals of `set`.
 pub(crate) fn signalfd(set: &SigSet) -> io::Result<OwnedFd> {
-    // SAFETY: `set` is a valid sigset_t; -1 asks for a new descriptor.
-    let fd = check(unsafe { libc::signalfd(-1, &set.0, libc::SFD_CLOEXEC) }.into())?;
+    // SAFETY: `set` is a valid sigset_t of at least KERNEL_SIGSET bytes; -1 asks for a new
+    // descriptor.
+    let fd = check(unsafe {
+        libc::syscall(
+            libc::SYS_signalfd4,
+            -1,
+            &set.0,
+            KERNEL_SIGSET,
+            libc::SFD_CLOEXEC,
+        )
+    })?;
     // SAFETY: signalfd returned a new descriptor that nothing else owns.
     Ok(unsafe { OwnedFd::from_raw_fd(fd as i32) })
 }
 
-/// One `read(2)` on a signalfd (blocking until at least one signal is pending): appends the
-/// number of each signal taken, at most 16 per call, to `out`.
-pub(crate) fn read_signals(fd: BorrowedFd<'_>, out: &mut Vec<i32>) -> io::Result<()> {
+/// One `read(2)` on a signalfd (blocking until at least one signal is pending): appends each
+/// signal taken, at most 16 per call, to `out`, as (number, sending pid: 0 for the kernel).
+pub(crate) fn read_signals(fd: BorrowedFd<'_>, out: &mut Vec<(i32, u32)>) -> io::Result<()> {
     const BATCH: usize = 16;
     let mut infos = MaybeUninit::<[libc::signalfd_siginfo; BATCH]>::uninit();
     let size = size_of::<libc::signalfd_siginfo>();
@@ -57,7 +91,7 @@ pub(crate) fn read_signals(fd: BorrowedFd<'_>, out: &mut Vec<i32>) -> io::Result
     for i in 0..len / size {
         // SAFETY: the kernel filled the first `len / size` structures.
         let info = unsafe { &*first.add(i) };
-        out.push(info.ssi_signo as i32);
+        out.push((info.ssi_signo as i32, info.ssi_pid));
     }
     Ok(())
 }

@@ -33,3 +33,11 @@ pub(crate) fn give_terminal_to_child(command: &mut Command) {
     // async-signal-safe calls; it touches no descriptor.
     unsafe { command.pre_exec(hook) };
 }
+
+/// Gives the terminal on descriptor 0 back to init's own process group (`tcsetpgrp(0,
+/// getpgrp())`). Init has `SIGTTOU` blocked, so a call from the background does not stop it.
+/// Not a failure when the terminal has gone.
+pub(crate) fn take_back() {
+    // SAFETY: getpgrp and tcsetpgrp take and return plain integers.
+    let _ = unsafe { libc::tcsetpgrp(0, libc::getpgrp()) };
+}
