@@ -12,7 +12,7 @@ use anyhow::Context;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 pub(crate) fn run(args: LabArgs) -> anyhow::Result<Outcome> {
     let steps: Vec<Step> = if args.only.is_empty() {
@@ -128,25 +128,74 @@ fn arguments(step: Step, quick: bool) -> Vec<&'static str> {
     argv
 }
 
+/// The longest one step may run: far beyond what any takes on a 2-core machine (race, the
+/// longest, about 30 s in a full run), so that only a step that hangs meets it.
+fn time_limit(quick: bool) -> Duration {
+    Duration::from_secs(if quick { 180 } else { 900 })
+}
+
 /// Runs one step; its JSON document, or why there is none. A command that ran and found a
-/// failure (exit 1) still printed its document: that is a result, not an error.
+/// failure (exit 1) still printed its document: that is a result, not an error. A step that
+/// runs over its time limit is asked to stop (SIGTERM, which every step handles by cleaning
+/// up: the drill removes its cgroups), then killed.
 fn run_step(exe: &Path, step: Step, quick: bool) -> Result<Value, String> {
-    let out = Command::new(exe)
-        .args(arguments(step, quick))
+    run_limited(exe, &arguments(step, quick), time_limit(quick))
+}
+
+fn run_limited(exe: &Path, args: &[&str], limit: Duration) -> Result<Value, String> {
+    let mut child = Command::new(exe)
+        .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .output()
+        .spawn()
         .map_err(|e| format!("cannot run {}: {e}", exe.display()))?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut bytes);
+            }
+            bytes
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+    let start = Instant::now();
+    let mut over = false;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Ok(status),
+            Ok(None) if start.elapsed() >= limit && !over => {
+                over = true;
+                // Our own unreaped child: its pid cannot have changed hands.
+                let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+                let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            }
+            Ok(None) if over && start.elapsed() >= limit + Duration::from_secs(30) => {
+                let _ = child.kill();
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
+            Err(e) => break Err(format!("waiting for it: {e}")),
+        }
+    }?;
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    if over {
+        return Err(format!(
+            "ran over its time limit ({} s) and was stopped",
+            limit.as_secs()
+        ));
+    }
+    let stderr = String::from_utf8_lossy(&stderr);
     let last_error = stderr
         .lines()
         .rev()
         .find(|l| l.starts_with("forklab: error: "))
         .or_else(|| stderr.lines().rev().find(|l| !l.trim().is_empty()))
         .map(|l| l.trim_start_matches("forklab: error: ").to_string());
-    match out.status.code() {
-        Some(0 | 1) => serde_json::from_slice(&out.stdout).map_err(|e| {
+    match status.code() {
+        Some(0 | 1) => serde_json::from_slice(&stdout).map_err(|e| {
             format!(
                 "its output is not a JSON document ({e}){}",
                 detail(&last_error)
@@ -218,6 +267,15 @@ mod tests {
                 .unwrap_err()
                 .starts_with("killed by a signal")
         );
+    }
+
+    #[test]
+    fn a_step_that_hangs_is_stopped_at_its_limit() {
+        let start = Instant::now();
+        let e =
+            run_limited(Path::new("/bin/sleep"), &["30"], Duration::from_millis(300)).unwrap_err();
+        assert!(e.contains("ran over its time limit"), "{e}");
+        assert!(start.elapsed() < Duration::from_secs(5));
     }
 
     #[test]
