@@ -21,6 +21,9 @@ pub(crate) struct SignalQueue {
     /// already gone); every other signal from init itself (a `SIGPIPE` from its own write to
     /// a closed stderr) is init's own business and is not forwarded.
     own_to_forward: Option<i32>,
+    /// This process's pid, read once (a system call per read would add up over thousands of
+    /// `SIGCHLD`s).
+    me: u32,
 }
 
 impl SignalQueue {
@@ -38,6 +41,7 @@ impl SignalQueue {
             raw: Vec::with_capacity(16),
             taken: Vec::with_capacity(16),
             own_to_forward: None,
+            me: std::process::id(),
         })
     }
 
@@ -58,9 +62,8 @@ impl SignalQueue {
         }
         self.raw.clear();
         sys::signal::read_signals(self.fd.as_fd(), &mut self.raw)?;
-        let me = std::process::id();
         for &(sig, from) in &self.raw {
-            if from == me && Some(sig) != self.own_to_forward && sig != libc::SIGCHLD {
+            if from == self.me && Some(sig) != self.own_to_forward && sig != libc::SIGCHLD {
                 tracing::debug!(signal = sig, "a signal from init itself, not forwarded");
                 continue;
             }
