@@ -9,6 +9,7 @@
 
 mod bars;
 mod lines;
+mod rows;
 mod timeline;
 
 pub(crate) use bars::{Bar, Bars};
