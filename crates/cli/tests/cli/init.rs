@@ -391,7 +391,12 @@ fn init_arguments_after_cmd_reach_it_unchanged() {
 #[test]
 fn init_cmd_not_found_is_127_not_executable_126() {
     for (cmd, code) in [("/nonexistent/cmd", 127), ("no-such-command-here", 127)] {
-        let out = forklab(["init", "--", cmd]).output().unwrap();
+        // A PATH of directories anyone may search: one the user may not enter (root's own,
+        // when the tests run as another user) makes the search end in EACCES, a 126.
+        let out = forklab(["init", "--", cmd])
+            .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(code), "{stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
