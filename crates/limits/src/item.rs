@@ -119,10 +119,16 @@ impl Item {
     }
 
     /// The item named `name` (already lowercased, as pam_limits compares it), if `dialect`
-    /// knows it.
+    /// knows it: `chroot` is Debian's own, and `rttime` came to upstream after the 1.5 that
+    /// Debian ships (Debian 12's `pam_limits.so` has no such string, and skips the line).
     pub fn from_name(name: &str, dialect: crate::Dialect) -> Option<Item> {
         let item = Item::ALL.into_iter().find(|i| i.name() == name)?;
-        (item != Item::Chroot || dialect == crate::Dialect::Debian).then_some(item)
+        let known = match item {
+            Item::Chroot => dialect == crate::Dialect::Debian,
+            Item::Rttime => dialect == crate::Dialect::Upstream,
+            _ => true,
+        };
+        known.then_some(item)
     }
 
     /// How the value is read.

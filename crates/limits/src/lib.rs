@@ -64,16 +64,22 @@ pub enum Dialect {
 /// The `*.conf` names of a `limits.d` listing, in the order pam_limits reads them: names
 /// ending in `.conf` that do not start with a dot (glob's `*` skips those), sorted bytewise
 /// (`strcmp`; 1.5 sorts with `LC_COLLATE=C`, the same).
-pub fn limits_d_order<I, S>(names: I) -> Vec<String>
+///
+/// Names are bytes, as the kernel keeps them: one that is not UTF-8 is read like any other.
+pub fn limits_d_order<I, S>(names: I) -> Vec<std::ffi::OsString>
 where
     I: IntoIterator<Item = S>,
-    S: Into<String>,
+    S: Into<std::ffi::OsString>,
 {
-    let mut names: Vec<String> = names
+    use std::os::unix::ffi::OsStrExt;
+    let mut names: Vec<std::ffi::OsString> = names
         .into_iter()
         .map(Into::into)
-        .filter(|n| n.ends_with(".conf") && !n.starts_with('.'))
+        .filter(|n| {
+            let bytes = n.as_bytes();
+            bytes.ends_with(b".conf") && !bytes.starts_with(b".")
+        })
         .collect();
-    names.sort();
+    names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
     names
 }

@@ -83,7 +83,7 @@ impl ItemLimits {
 pub struct Resolved {
     /// The `<domain> -` line that made pam_limits set nothing, if one matched.
     pub no_limits: Option<Source>,
-    /// Every item, in [`Item::ALL`] order.
+    /// Every item the dialect knows, in [`Item::ALL`] order.
     pub items: Vec<ItemLimits>,
 }
 
@@ -115,8 +115,10 @@ fn level(domain: &Domain, who: &Subject, dialect: Dialect, no_limits: bool) -> O
 
 /// Resolves `files` (in the order pam_limits reads them) for `who`.
 pub fn resolve(files: &[Parsed], who: &Subject, dialect: Dialect) -> Resolved {
+    // The items this dialect knows (no `chroot` upstream, no `rttime` in Debian's 1.5).
     let mut items: Vec<ItemLimits> = Item::ALL
         .iter()
+        .filter(|item| Item::from_name(item.name(), dialect).is_some())
         .map(|&item| ItemLimits {
             item,
             soft: None,

@@ -75,7 +75,12 @@ fn value_for(item: Item) -> BoxedStrategy<Value> {
 
 fn entry() -> impl Strategy<Value = (Domain, LimitType, Item, Value)> {
     let ty = prop::sample::select(vec![LimitType::Soft, LimitType::Hard, LimitType::Both]);
-    (domain(), ty, prop::sample::select(Item::ALL.to_vec()))
+    // Every item Debian's dialect knows (it has no rttime; the test parses as Debian).
+    let items: Vec<Item> = Item::ALL
+        .into_iter()
+        .filter(|&i| Item::from_name(i.name(), Dialect::Debian).is_some())
+        .collect();
+    (domain(), ty, prop::sample::select(items))
         .prop_flat_map(|(d, t, i)| (Just(d), Just(t), Just(i), value_for(i)))
 }
 

@@ -349,3 +349,20 @@ fn limits_d_files_are_conf_only_sorted_bytewise_no_dotfiles() {
         ["10-x.conf", "A.conf", "a.conf", "b.conf"]
     );
 }
+
+#[test]
+fn rttime_is_upstreams_and_debian_skips_it() {
+    // Debian 12's pam_limits.so predates rttime: the line is skipped there, and reported.
+    let text = "* - rttime 5\n";
+    assert_eq!(
+        problems(text, Dialect::Debian).len(),
+        1,
+        "{:?}",
+        problems(text, Dialect::Debian)
+    );
+    assert!(problems(text, Dialect::Upstream).is_empty());
+    assert_eq!(
+        show(text, &bob(), Dialect::Upstream, "rttime"),
+        pair("5@1", "5@1")
+    );
+}

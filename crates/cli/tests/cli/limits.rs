@@ -233,3 +233,35 @@ fn help_has_examples_and_exit_statuses() {
         assert!(help.contains("Exit status: "), "{help}");
     }
 }
+
+#[test]
+fn a_limits_d_file_whose_name_is_not_utf8_is_read() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("limits.conf");
+    std::fs::write(&conf, "").unwrap();
+    let d = dir.path().join("limits.d");
+    std::fs::create_dir(&d).unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"a\xff.conf");
+    std::fs::write(d.join(name), "* - nproc 5\n").unwrap();
+    let out = crate::support::forklab(["limits", "show", "--user", "nobody", "--json", "--conf"])
+        .arg(&conf)
+        .arg("--conf-dir")
+        .arg(&d)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let nproc = json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["item"] == "nproc")
+        .unwrap();
+    assert_eq!(nproc["soft"], "5", "{nproc}");
+}

@@ -67,7 +67,7 @@ fn limits_d(dir: &Path, required: bool) -> anyhow::Result<Vec<PathBuf>> {
     for entry in listing {
         let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
         if !entry.path().is_dir() {
-            names.push(entry.file_name().to_string_lossy().into_owned());
+            names.push(entry.file_name());
         }
     }
     Ok(limits_d_order(names)
@@ -144,7 +144,10 @@ fn lookup_group(name: &str) -> anyhow::Result<(String, u32)> {
     Ok((group.name, group.gid.as_raw()))
 }
 
+/// A gid of the user's and its name. A gid with no group entry has no name an `@group` line
+/// could match (pam_limits asks `getgrnam` for the line's name): it gets one no line can
+/// spell, so that only `@:gid` ranges reach it.
 fn group_of(gid: Gid) -> anyhow::Result<(String, u32)> {
-    let name = Group::from_gid(gid)?.map_or_else(|| gid.to_string(), |g| g.name);
+    let name = Group::from_gid(gid)?.map_or_else(|| format!("(gid {gid} has no name)"), |g| g.name);
     Ok((name, gid.as_raw()))
 }
