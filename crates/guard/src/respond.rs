@@ -380,13 +380,25 @@ mod tests {
         // the whole process), and every process they may signal, while the response runs.
         let uid = 61305;
         let me = std::process::id();
+        // They start together, once all exist: one already at work would stop the next one
+        // between its setuid and its exec, and hold the test's spawn in vfork's wait.
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let go = dir.path().join("go");
         let script = format!(
-            "while :; do for t in /proc/{me}/task/*; do kill -STOP ${{t##*/}} 2>/dev/null; done; \
-             kill -STOP -1 2>/dev/null; done"
+            "while [ ! -e {go} ]; do sleep 0.01; done; \
+             while :; do for t in /proc/{me}/task/*; do kill -STOP ${{t##*/}} 2>/dev/null; done; \
+             kill -STOP -1 2>/dev/null; done",
+            go = go.display()
         );
         let mut victims: Vec<_> = (0..4)
             .map(|_| as_user(uid, "sh", &["-c", &script]))
             .collect();
+        std::fs::write(&go, "").unwrap();
         std::thread::sleep(Duration::from_millis(100));
         let r = respond(uid, Action::Kill, &exclusions());
         assert_eq!(r.survivors, 0, "{r:?}");
