@@ -44,6 +44,18 @@ use serde_json::Value;
 /// The `report_version` this crate reads.
 pub const REPORT_VERSION: u64 = 1;
 
+/// The experiments' keys in report.json, in page order: what `forklab lab` writes, one
+/// section each.
+pub const SECTIONS: [&str; 7] = [
+    "race",
+    "spawn_cost",
+    "inherit",
+    "exec_limits",
+    "echo",
+    "guard",
+    "limits",
+];
+
 /// The whole HTML page for a report.
 pub fn render(report: &Value) -> String {
     page::page(report, &section::all(report))

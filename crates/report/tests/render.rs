@@ -3,19 +3,8 @@
 //! of: sections skipped, failed, missing or of the wrong type, a whole report that is not an
 //! object, a future version. `render` must never panic and never give a blank page.
 
-use forklab_report::{check, render};
+use forklab_report::{SECTIONS, check, render};
 use serde_json::{Value, json};
-
-/// The report's section keys, as the lab writes them.
-const SECTIONS: [&str; 7] = [
-    "race",
-    "spawn_cost",
-    "inherit",
-    "exec_limits",
-    "echo",
-    "guard",
-    "limits",
-];
 
 fn fixture(name: &str) -> Value {
     let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));

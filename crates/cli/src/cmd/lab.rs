@@ -279,6 +279,12 @@ mod tests {
     }
 
     #[test]
+    fn every_step_writes_a_section_the_report_reads() {
+        let keys: Vec<&str> = Step::ALL.iter().map(|s| s.key()).collect();
+        assert_eq!(keys, forklab_report::SECTIONS);
+    }
+
+    #[test]
     fn quick_runs_ask_for_less() {
         assert!(arguments(Step::Race, true).ends_with(&["-n", "2000"]));
         assert!(arguments(Step::Race, false).ends_with(&["-n", "10000"]));

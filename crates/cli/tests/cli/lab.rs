@@ -1,17 +1,8 @@
 //! `forklab lab`: the report's shape, steps chosen with --only, and bad input.
 
 use crate::support::{error_line, forklab, is_root};
+use forklab_report::SECTIONS;
 use serde_json::Value;
-
-const SECTIONS: [&str; 7] = [
-    "race",
-    "spawn_cost",
-    "inherit",
-    "exec_limits",
-    "echo",
-    "guard",
-    "limits",
-];
 
 #[test]
 fn the_chosen_steps_are_measured_and_the_rest_marked_skipped() {

@@ -134,6 +134,13 @@ const EXPERIMENTS: [Experiment; 7] = [
     },
 ];
 
+#[cfg(test)]
+#[test]
+fn the_public_list_of_sections_is_the_page_order() {
+    let keys: Vec<&str> = EXPERIMENTS.iter().map(|e| e.key).collect();
+    assert_eq!(keys, crate::SECTIONS);
+}
+
 /// Every section of `report`, in page order.
 pub(crate) fn all(report: &Value) -> Vec<Section> {
     EXPERIMENTS
